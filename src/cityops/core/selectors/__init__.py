@@ -1,0 +1,1 @@
+"""All permission-scoped reads of the core, one module per concern."""

@@ -1,0 +1,20 @@
+"""Root URL configuration: the product, the admin, the API and language switching."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from cityops.api import api
+
+urlpatterns = [
+    path("", include("cityops.core.urls")),
+    path("datahub/", include("cityops.datahub.urls")),
+    path("ngsi-ld/v1/", include("cityops.datahub.ngsild")),
+    path("feedback/", include("cityops.feedback.urls")),
+    path("open311/v2/", include("cityops.feedback.open311")),
+    path("directives/", include("cityops.directives.urls")),
+    path("schedule/", include("cityops.schedule.urls")),
+    path("documents/", include("cityops.documents.urls")),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+]
