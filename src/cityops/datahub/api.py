@@ -1,0 +1,144 @@
+"""The datahub API router, mounted under /api/v1/ by ``cityops.api``: catalog, the exchange, and grants.
+
+Reading rows (``/datasets/{id}/records``) is the exchange: it needs ownership, a public dataset or an
+active grant, and every read is appended to the hash-chained exchange log (who, which dataset, how many).
+"""
+
+import math
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
+
+from cityops.core.api.base import PageNumberPagination, error_responses
+from cityops.core.models import Organization
+from cityops.core.permissions import NotFoundOrForbidden, memberships_of
+from cityops.datahub import selectors, services
+from cityops.datahub.choices import ExchangeAction
+
+router = Router(tags=["datahub"])
+
+
+class DatasetOut(Schema):
+    id: int
+    title: str
+    description: str
+    domain: str
+    visibility: str
+    sector: str = Field(..., alias="sector.code")
+    owner: int = Field(..., alias="organization_id")
+    owner_name: str = Field(..., alias="organization.name")
+    schema_fields: list[dict[str, Any]] = Field(..., alias="schema")
+    licence: str
+    update_frequency: str
+    tags: list[str]
+    updated_at: datetime
+
+
+class CatalogFilters(Schema):
+    q: str | None = Field(None, max_length=200)
+    domain: str | None = None
+    sector: str | None = None
+    owner: int | None = None
+    visibility: str | None = None
+
+
+class RecordsOut(Schema):
+    items: list[dict[str, Any]]
+    count: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class AccessRequestIn(Schema):
+    organization: int
+    purpose: str = Field(..., max_length=2000)
+
+
+class DecisionIn(Schema):
+    approve: bool
+    expires_at: datetime | None = None
+    note: str = Field("", max_length=2000)
+
+
+class GrantOut(Schema):
+    id: int
+    dataset: int = Field(..., alias="dataset_id")
+    requesting_organization: int = Field(..., alias="requesting_organization_id")
+    purpose: str
+    status: str
+    expires_at: datetime | None
+
+
+@router.get("/datasets", response=list[DatasetOut])
+@paginate(PageNumberPagination)
+def dataset_list(request: HttpRequest, filters: Query[CatalogFilters]) -> Any:
+    return selectors.dataset_list(actor=request.user, filters=filters.dict())
+
+
+@router.get("/datasets/{dataset_id}", response={200: DatasetOut, **error_responses(404)})
+def dataset_detail(request: HttpRequest, dataset_id: int) -> Any:
+    return selectors.dataset_get(actor=request.user, id=dataset_id)
+
+
+@router.get("/datasets/{dataset_id}/records", response={200: RecordsOut, **error_responses(400, 403, 404)})
+def dataset_records(
+    request: HttpRequest,
+    dataset_id: int,
+    page: int = Query(1, ge=1, le=1_000_000),
+    page_size: int = Query(settings.API_DEFAULT_PAGE_SIZE, ge=1, le=settings.API_MAX_PAGE_SIZE),
+) -> Any:
+    """One page of rows; logged in the exchange log whatever the caller's relation to the dataset."""
+    dataset = selectors.dataset_get(actor=request.user, id=dataset_id)
+    if not selectors.dataset_can_read(actor=request.user, dataset=dataset):
+        raise PermissionDenied(_("Your agency has no active grant for this dataset."))
+    records = selectors.dataset_records(actor=request.user, dataset=dataset)
+    count = records.count()
+    offset = (page - 1) * page_size
+    items = [r.data for r in records[offset : offset + page_size]] if offset < count else []
+    api_key = getattr(request, "api_key", None)
+    found = memberships_of(request.user)
+    reader = api_key.organization if api_key is not None else None
+    if reader is None and found:
+        reader = Organization.objects.filter(pk=found[0][2]).first()
+    services.exchange_log_append(
+        actor=request.user,
+        organization=reader,
+        dataset=dataset,
+        action=ExchangeAction.READ_RECORDS,
+        rows=len(items),
+        detail={"page": page, "page_size": page_size},
+    )
+    return {
+        "items": items,
+        "count": count,
+        "page": page,
+        "page_size": page_size,
+        "pages": math.ceil(count / page_size) if count else 0,
+    }
+
+
+@router.post("/datasets/{dataset_id}/access-requests", response={201: GrantOut, **error_responses(400, 403, 404)})
+def access_request(request: HttpRequest, dataset_id: int, payload: AccessRequestIn) -> Any:
+    dataset = selectors.dataset_get(actor=request.user, id=dataset_id)
+    organization = selectors.requesting_organizations(actor=request.user).filter(pk=payload.organization).first()
+    if organization is None:
+        raise NotFoundOrForbidden
+    grant = services.access_request(
+        actor=request.user, dataset=dataset, requesting_organization=organization, purpose=payload.purpose
+    )
+    return Status(201, grant)
+
+
+@router.post("/access-requests/{grant_id}/decision", response={200: GrantOut, **error_responses(400, 403, 404)})
+def access_decide(request: HttpRequest, grant_id: int, payload: DecisionIn) -> Any:
+    grant = selectors.grant_get(actor=request.user, id=grant_id)
+    return services.access_decide(
+        actor=request.user, grant=grant, approve=payload.approve, expires_at=payload.expires_at, note=payload.note
+    )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DatahubConfig(AppConfig):
+    name = "cityops.datahub"
+    label = "datahub"

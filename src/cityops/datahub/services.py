@@ -1,0 +1,375 @@
+"""Every write of the data hub: catalog, sharing, the chained exchange log, and NGSI-LD entities."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cityops.core import audit, search
+from cityops.core.db import is_postgres
+from cityops.core.models import Organization
+from cityops.core.permissions import policy_for
+from cityops.core.text import fold, nfc
+from cityops.datahub.choices import AuditVerbs, ExchangeAction, FieldType, GrantStatus
+from cityops.datahub.models import AccessGrant, Dataset, DatasetRecord, Entity, ExchangeLogEntry, Sector
+
+__all__ = [
+    "GENESIS_HASH",
+    "ChainReport",
+    "access_decide",
+    "access_request",
+    "dataset_create",
+    "dataset_import_csv",
+    "dataset_import_xlsx",
+    "dataset_records_replace",
+    "entry_hash",
+    "exchange_log_append",
+    "sector_create",
+    "verify_exchange_log",
+]
+
+GENESIS_HASH = "0" * 64
+_CHAIN_LOCK = 7_340_001  # pg advisory lock key for appending to the exchange log
+
+
+# --- Catalog -------------------------------------------------------------------------------------------
+
+
+def sector_create(*, actor: Any, code: str, name: str, domain: str) -> Sector:
+    """Sectors are shared reference data; created by administrators and the demo seed."""
+    sector = Sector(code=code, name=nfc(name).strip(), domain=domain)
+    sector.full_clean()
+    with transaction.atomic():
+        sector.save()
+        audit.record(verb=AuditVerbs.SECTOR_CREATED, actor=actor, target=sector, data={"new": {"code": code}})
+    return sector
+
+
+def _clean_schema(schema: Any) -> list[dict[str, Any]]:
+    """Each field needs a unique identifier-like name and a known type; label and unit are free text."""
+    if not isinstance(schema, list):
+        raise ValidationError({"schema": _("The fields must be a list.")})
+    cleaned: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for position, item in enumerate(schema, start=1):
+        if not isinstance(item, dict):
+            raise ValidationError({"schema": _("Field %(n)s is not an object.") % {"n": position}})
+        name = str(item.get("name", "")).strip()
+        if not name.isidentifier() or name in seen:
+            raise ValidationError({"schema": _("Field %(n)s has a missing or repeated name.") % {"n": position}})
+        kind = item.get("type", FieldType.STRING)
+        if kind not in FieldType.values:
+            raise ValidationError({"schema": _("Field %(name)s has an unknown type.") % {"name": name}})
+        seen.add(name)
+        cleaned.append(
+            {
+                "name": name,
+                "label": nfc(str(item.get("label") or name)).strip(),
+                "type": kind,
+                "unit": nfc(str(item.get("unit") or "")).strip(),
+                "required": bool(item.get("required", False)),
+            }
+        )
+    return cleaned
+
+
+def dataset_create(
+    *,
+    actor: Any,
+    organization: Organization,
+    sector: Sector,
+    title: str,
+    domain: str,
+    visibility: str,
+    schema: list[dict[str, Any]] | None = None,
+    description: str = "",
+    licence: str = "CC-BY-4.0",
+    update_frequency: str = "irregular",
+    tags: list[str] | None = None,
+) -> Dataset:
+    """Publish a dataset in the owner's catalog; only the owner's managers may."""
+    if not policy_for(Dataset).can_in(actor, "change", organization):
+        raise PermissionDenied(_("You may not publish datasets for this organisation."))
+    dataset = Dataset(
+        organization=organization,
+        sector=sector,
+        title=nfc(title).strip(),
+        description=nfc(description).strip(),
+        domain=domain,
+        visibility=visibility,
+        schema=_clean_schema(schema or []),
+        licence=licence,
+        update_frequency=update_frequency,
+        tags=sorted({nfc(str(t)).strip() for t in (tags or []) if str(t).strip()}),
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    dataset.title_folded = fold(dataset.title)[:300]
+    dataset.full_clean()
+    with transaction.atomic():
+        dataset.save()
+        search.index(dataset)
+        audit.record(
+            verb=AuditVerbs.DATASET_CREATED,
+            actor=actor,
+            target=dataset,
+            data={"new": audit.snapshot(dataset, ["title", "domain", "visibility", "sector_id"])},
+        )
+    return dataset
+
+
+def dataset_records_replace(*, actor: Any, dataset: Dataset, rows: list[tuple[int, dict[str, Any]]]) -> int:
+    """Replace a file dataset's rows with a checked upload, all or nothing."""
+    if not policy_for(Dataset).can(actor, "change", dataset):
+        raise PermissionDenied(_("You may not change this dataset."))
+    with transaction.atomic():
+        DatasetRecord.objects.filter(dataset=dataset).delete()
+        DatasetRecord.objects.bulk_create(
+            [DatasetRecord(dataset=dataset, row_number=number, data=data) for number, data in rows], batch_size=1000
+        )
+        Dataset.objects.filter(pk=dataset.pk).update(updated_at=timezone.now())
+        audit.record(verb=AuditVerbs.DATASET_IMPORTED, actor=actor, target=dataset, data={"rows": len(rows)})
+    return len(rows)
+
+
+# --- Sharing -------------------------------------------------------------------------------------------
+
+
+def access_request(*, actor: Any, dataset: Dataset, requesting_organization: Organization, purpose: str) -> AccessGrant:
+    """An agency asks another for a dataset; only shared datasets take requests (public ones need none)."""
+    if not policy_for(AccessGrant).can_in(actor, "request", requesting_organization):
+        raise PermissionDenied(_("You may not request access for this organisation."))
+    errors: dict[str, str] = {}
+    purpose = nfc(purpose or "").strip()
+    if not purpose:
+        errors["purpose"] = _("Say what the data is for.")
+    if dataset.organization_id == requesting_organization.pk:
+        errors["dataset"] = _("Your agency already owns this dataset.")
+    elif dataset.visibility != "shared":
+        errors["dataset"] = _("Only shared datasets take access requests.")
+    if errors:
+        raise ValidationError(errors)
+    grant = AccessGrant(
+        organization_id=dataset.organization_id,
+        dataset=dataset,
+        requesting_organization=requesting_organization,
+        requested_by=actor,
+        purpose=purpose,
+    )
+    grant.full_clean()
+    with transaction.atomic():
+        grant.save()
+        audit.record(
+            verb=AuditVerbs.ACCESS_REQUESTED,
+            actor=actor,
+            target=grant,
+            data={"new": {"dataset": dataset.pk, "requesting_organization": requesting_organization.pk}},
+        )
+    return grant
+
+
+def access_decide(
+    *, actor: Any, grant: AccessGrant, approve: bool, expires_at: datetime | None = None, note: str = ""
+) -> AccessGrant:
+    """The owner grants (always with an expiry in the future) or refuses a pending request."""
+    if not policy_for(AccessGrant).can(actor, "decide", grant):
+        raise PermissionDenied(_("Only the owning agency's head or administrator may decide."))
+    if grant.status != GrantStatus.REQUESTED:
+        raise ValidationError({"status": _("This request has already been decided.")})
+    if approve and (expires_at is None or expires_at <= timezone.now()):
+        raise ValidationError({"expires_at": _("A grant needs an expiry date in the future.")})
+    old = grant.status
+    grant.status = GrantStatus.GRANTED if approve else GrantStatus.REFUSED
+    grant.expires_at = expires_at if approve else None
+    grant.decided_by = actor
+    grant.decided_at = timezone.now()
+    grant.decision_note = nfc(note or "").strip()
+    grant.full_clean()
+    with transaction.atomic():
+        grant.save()
+        audit.record(
+            verb=AuditVerbs.ACCESS_GRANTED if approve else AuditVerbs.ACCESS_REFUSED,
+            actor=actor,
+            target=grant,
+            data={"old": {"status": old}, "new": {"status": grant.status, "expires_at": grant.expires_at}},
+        )
+    return grant
+
+
+def grants_expire(*, now: datetime | None = None) -> int:
+    """Mark lapsed grants expired so lists say so; access is already refused by the expiry itself."""
+    return AccessGrant.objects.filter(status=GrantStatus.GRANTED, expires_at__lte=now or timezone.now()).update(
+        status=GrantStatus.EXPIRED, updated_at=timezone.now()
+    )
+
+
+# --- Exchange log --------------------------------------------------------------------------------------
+
+
+def _canonical(entry: ExchangeLogEntry) -> str:
+    body = {
+        "at": entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor": entry.actor_id,
+        "actor_label": entry.actor_label,
+        "organization": entry.organization_id,
+        "dataset": entry.dataset_id,
+        "action": entry.action,
+        "rows": entry.rows,
+        "detail": entry.detail,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder)
+
+
+def entry_hash(prev_hash: str, entry: ExchangeLogEntry) -> str:
+    """sha256(prev_hash + canonical JSON of the entry), hex."""
+    return hashlib.sha256((prev_hash + _canonical(entry)).encode("utf-8")).hexdigest()
+
+
+def exchange_log_append(
+    *,
+    actor: Any,
+    organization: Organization | None,
+    dataset: Dataset,
+    action: str = ExchangeAction.READ_RECORDS,
+    rows: int = 0,
+    detail: dict[str, Any] | None = None,
+) -> ExchangeLogEntry:
+    """Chain one entry after the last; serialised by an advisory lock (PostgreSQL) or the write lock (SQLite)."""
+    with transaction.atomic():
+        if is_postgres():
+            from django.db import connection
+
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
+        last = ExchangeLogEntry.objects.order_by("-id").values_list("hash", flat=True).first()
+        entry = ExchangeLogEntry(
+            at=timezone.now(),
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            actor_label=str(actor)[:255] if actor is not None else "",
+            organization=organization,
+            dataset=dataset,
+            action=action,
+            rows=rows,
+            detail=json.loads(json.dumps(detail or {}, cls=DjangoJSONEncoder)),
+            prev_hash=last or GENESIS_HASH,
+        )
+        entry.hash = entry_hash(entry.prev_hash, entry)
+        entry.save()
+    return entry
+
+
+@dataclass
+class ChainReport:
+    checked: int = 0
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_exchange_log() -> ChainReport:
+    """Recompute every hash in order; report each entry whose content or link no longer matches."""
+    report = ChainReport()
+    previous = GENESIS_HASH
+    for entry in ExchangeLogEntry.objects.order_by("id").iterator(chunk_size=2000):
+        report.checked += 1
+        if entry.prev_hash != previous:
+            report.problems.append((entry.pk, "link"))
+        if entry_hash(entry.prev_hash, entry) != entry.hash:
+            report.problems.append((entry.pk, "content"))
+        previous = entry.hash
+    return report
+
+
+# --- Entities (NGSI-LD) --------------------------------------------------------------------------------
+
+
+def entities_upsert(
+    *, actor: Any, organization: Organization, entities: list[dict[str, Any]], system: bool = False
+) -> dict[str, bool]:
+    """Create or update entities owned by ``organization``; returns {entity_id: created}.
+
+    Callers (``ngsild``) have validated the shapes; ids owned by another organisation must be filtered
+    out before, so this never moves an entity between agencies. ``system`` is for trusted commands (the
+    sensor simulator) that act without a person.
+    """
+    if not system and not policy_for(Entity).can_in(actor, "change", organization):
+        raise PermissionDenied(_("You may not write entities for this organisation."))
+    ids = [e["entity_id"] for e in entities]
+    with transaction.atomic():
+        existing = {e.entity_id: e for e in Entity.objects.select_for_update().filter(entity_id__in=ids)}
+        created: dict[str, bool] = {}
+        to_create: list[Entity] = []
+        to_update: list[Entity] = []
+        now = timezone.now()
+        for item in entities:
+            current = existing.get(item["entity_id"])
+            if current is None:
+                to_create.append(
+                    Entity(
+                        organization=organization,
+                        entity_id=item["entity_id"],
+                        type=item["type"],
+                        latitude=item.get("latitude"),
+                        longitude=item.get("longitude"),
+                        attributes=item.get("attributes", {}),
+                    )
+                )
+                created[item["entity_id"]] = True
+            else:
+                current.attributes = {**current.attributes, **item.get("attributes", {})}
+                if item.get("latitude") is not None:
+                    current.latitude, current.longitude = item["latitude"], item["longitude"]
+                current.updated_at = now
+                to_update.append(current)
+                created[item["entity_id"]] = False
+        Entity.objects.bulk_create(to_create, batch_size=500)
+        if to_update:
+            Entity.objects.bulk_update(to_update, ["attributes", "latitude", "longitude", "updated_at"], batch_size=500)
+        audit.record(
+            verb=AuditVerbs.ENTITIES_UPSERTED,
+            actor=actor,
+            organization=organization,
+            data={"created": sum(created.values()), "updated": len(created) - sum(created.values())},
+        )
+    return created
+
+
+# --- File upload ---------------------------------------------------------------------------------------
+
+
+def dataset_import_csv(*, actor: Any, dataset: Dataset, content: bytes) -> Any:
+    """Check a CSV upload and store its valid rows in place of the previous ones; returns the report.
+
+    A file-level problem (encoding, unknown or missing columns) stores nothing; otherwise valid rows are
+    stored and every refused row is in the report, so nothing is imported silently wrong.
+    """
+    from cityops.datahub.imports import parse_csv
+
+    if not policy_for(Dataset).can(actor, "change", dataset):
+        raise PermissionDenied(_("You may not change this dataset."))
+    report = parse_csv(dataset, content)
+    if not report.errors:
+        dataset_records_replace(actor=actor, dataset=dataset, rows=report.rows)
+    return report
+
+
+def dataset_import_xlsx(*, actor: Any, dataset: Dataset, upload: Any) -> Any:
+    """The same as ``dataset_import_csv`` for the first sheet of an XLSX workbook."""
+    from cityops.datahub.imports import parse_xlsx
+
+    if not policy_for(Dataset).can(actor, "change", dataset):
+        raise PermissionDenied(_("You may not change this dataset."))
+    report = parse_xlsx(dataset, upload)
+    if not report.errors:
+        dataset_records_replace(actor=actor, dataset=dataset, rows=report.rows)
+    return report

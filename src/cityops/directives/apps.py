@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DirectivesConfig(AppConfig):
+    name = "cityops.directives"
+    label = "directives"

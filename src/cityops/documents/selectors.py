@@ -1,0 +1,178 @@
+"""Every read of the documents module, scoped by the user's permissions (``for_user``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from cityops.core.models import Organization, SearchEntry
+from cityops.core.permissions import get_for_user
+from cityops.core.text import search_terms
+from cityops.documents.models import DocumentType, IncomingDocument, OutgoingDocument, Register
+from cityops.documents.permissions import incoming_policy, outgoing_policy, register_policy
+
+__all__ = [
+    "document_types",
+    "incoming_get",
+    "incoming_list",
+    "incoming_permissions",
+    "organizations_for",
+    "outgoing_get",
+    "outgoing_list",
+    "outgoing_permissions",
+    "register_get",
+    "register_list",
+]
+
+
+def _filtered(queryset: QuerySet, filters: dict[str, Any] | None) -> QuerySet:
+    filters = filters or {}
+    if filters.get("status"):
+        queryset = queryset.filter(status=filters["status"])
+    if filters.get("year"):
+        try:
+            queryset = queryset.filter(created_at__year=int(filters["year"]))
+        except (TypeError, ValueError):
+            pass
+    terms = search_terms(str(filters.get("q") or "")[:200])
+    if terms:
+        # The core's folded index makes the filter diacritic-insensitive ("quy hoach" finds "quy hoạch").
+        entries = SearchEntry.objects.filter(object_type=queryset.model._meta.label_lower)
+        for term in terms:
+            entries = entries.filter(text__contains=term)
+        queryset = queryset.filter(pk__in=[int(pk) for pk in entries.values_list("object_id", flat=True)[:5000]])
+    return queryset
+
+
+def incoming_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[IncomingDocument]:
+    """Incoming documents the actor may see; urgent ones first (they jump the queue), then newest."""
+    queryset = IncomingDocument.objects.for_user(actor, "view").select_related("organization", "document_type")
+    return _filtered(queryset, filters).order_by("-urgency", "-created_at", "-id")
+
+
+def incoming_get(*, actor: Any, id: Any) -> IncomingDocument:  # noqa: A002
+    return get_for_user(
+        IncomingDocument.objects.select_related("organization", "register", "document_type"), actor, "view", pk=id
+    )
+
+
+def outgoing_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[OutgoingDocument]:
+    queryset = OutgoingDocument.objects.for_user(actor, "view").select_related("organization", "document_type")
+    return _filtered(queryset, filters).order_by("-created_at", "-id")
+
+
+def outgoing_get(*, actor: Any, id: Any) -> OutgoingDocument:  # noqa: A002
+    return get_for_user(
+        OutgoingDocument.objects.select_related("organization", "register", "document_type", "drafting_unit"),
+        actor,
+        "view",
+        pk=id,
+    )
+
+
+def incoming_permissions(actor: Any, document: IncomingDocument) -> dict[str, bool]:
+    """Which actions the actor may offer on this document (the services check again)."""
+    return {
+        action: incoming_policy.can(actor, action, document) for action in ("register", "direct", "handle", "complete")
+    }
+
+
+def outgoing_permissions(actor: Any, document: OutgoingDocument) -> dict[str, bool]:
+    return {
+        action: outgoing_policy.can(actor, action, document)
+        for action in ("draft", "review", "approve", "number", "issue", "archive")
+    }
+
+
+def organizations_for(actor: Any, policy_action: str, model: type = IncomingDocument) -> QuerySet[Organization]:
+    """Organisations where the actor may take ``policy_action`` (to fill a form's choice of agency)."""
+    policy = incoming_policy if model is IncomingDocument else outgoing_policy
+    from cityops.core.permissions import org_ids_for_roles
+
+    ids = org_ids_for_roles(actor, policy.roles_for(policy_action))
+    queryset = Organization.objects.active()
+    return queryset if ids is None else queryset.filter(id__in=ids)
+
+
+def register_list(*, actor: Any) -> QuerySet[Register]:
+    return (
+        Register.objects.for_user(actor, "view")
+        .select_related("organization")
+        .order_by("-year", "organization__path", "direction")
+    )
+
+
+def register_get(*, actor: Any, id: Any) -> Register:  # noqa: A002
+    return get_for_user(Register.objects.select_related("organization"), actor, "view", pk=id)
+
+
+def register_rows(register: Register) -> QuerySet:
+    """The documents of a register in number order (for printing)."""
+    if register.direction == "in":
+        return register.incoming.order_by("arrival_number").select_related("document_type")
+    return register.outgoing.order_by("serial").prefetch_related("recipients").select_related("document_type")
+
+
+def document_types() -> QuerySet[DocumentType]:
+    return DocumentType.objects.filter(is_active=True)
+
+
+__all__ += ["register_policy", "register_rows"]
+
+
+def direction_slip(document: IncomingDocument) -> dict[str, Any]:
+    """The phiếu giải quyết văn bản đến (Decree 30 Appendix IV §VII), read off the processing events.
+
+    (1) the agency leader's direction, (2) unit leaders' onward assignments, (3) handlers' reports.
+    """
+    events = list(document.events.select_related("actor", "assigned_org"))
+    directions = list(document.directions.select_related("leader", "lead_unit").prefetch_related("supporting_units"))
+    return {
+        "document": document,
+        "directions": directions,
+        "assignments": [e for e in events if e.action == "forwarded"],
+        "proposals": [e for e in events if e.action in {"reported", "handled"} and e.note],
+    }
+
+
+def linked_directives(*, actor: Any, document: Any) -> list[dict[str, str]]:
+    """Directives that name this document as their source (hook into the directives module, when installed).
+
+    The directives app records ``source_type="documents.incomingdocument"`` and ``source_id``; this reads them
+    back through its own permission scope, so nothing is shown that its list would hide.
+    """
+    from django.apps import apps
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        directive_model = apps.get_model("directives", "Directive")
+    except LookupError:
+        return []
+    rows = directive_model.objects.for_user(actor, "view").filter(
+        source_type=document._meta.label_lower, source_id=str(document.pk)
+    )
+    links = []
+    for directive in rows.order_by("-id")[:50]:
+        try:
+            url = reverse("directives:directive", args=[directive.pk])
+        except NoReverseMatch:
+            url = ""
+        links.append({"title": str(directive), "url": url})
+    return links
+
+
+def case_file_list(*, actor: Any) -> QuerySet:
+    from cityops.documents.models import CaseFile
+
+    return (
+        CaseFile.objects.for_user(actor, "view")
+        .select_related("organization", "retention")
+        .order_by("-year", "notation")
+    )
+
+
+def case_file_get(*, actor: Any, id: Any) -> Any:  # noqa: A002
+    from cityops.documents.models import CaseFile
+
+    return get_for_user(CaseFile.objects.select_related("organization", "retention"), actor, "view", pk=id)

@@ -1,0 +1,17 @@
+"""``feedback_deadlines``: remind agencies of requests due soon and escalate overdue ones (idempotent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from cityops.feedback.services import deadlines_sweep
+
+
+class Command(BaseCommand):
+    help = "Remind agencies of citizen requests due within a working day and escalate overdue ones."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        counts = deadlines_sweep()
+        self.stdout.write(f"reminded={counts['reminded']} escalated={counts['escalated']}")

@@ -1,0 +1,307 @@
+"""Every read of the feedback center, scoped by the user (staff queue, citizen's own, public list)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from cityops.core.models import Organization
+from cityops.core.permissions import NotFoundOrForbidden, get_for_user
+from cityops.feedback.choices import CLOSED_STATUSES, Status
+from cityops.feedback.models import Category, Request, RequestUpdate, RoutingRule
+
+__all__ = [
+    "category_get_by_code",
+    "category_list",
+    "joinable_request_get",
+    "public_request_list",
+    "request_get",
+    "request_get_by_code",
+    "request_history",
+    "request_list",
+    "request_tasks",
+    "routing_suggestion",
+]
+
+PUBLIC_STATUSES = (Status.PUBLISHED,)
+
+
+def category_list(*, include_inactive: bool = False) -> QuerySet[Category]:
+    """Categories offered to citizens and Open311 clients (they are public by nature)."""
+    qs = Category.objects.all()
+    return qs if include_inactive else qs.filter(is_active=True)
+
+
+def category_get_by_code(code: str) -> Category | None:
+    return Category.objects.filter(code=code, is_active=True).first()
+
+
+def request_list(*, actor: Any, filters: dict[str, Any] | None = None, action: str = "view") -> QuerySet[Request]:
+    """The staff queue (or a citizen's own requests), oldest deadline first."""
+    filters = filters or {}
+    qs = Request.objects.for_user(actor, action).select_related("category", "organization")
+    status = filters.get("status")
+    if status == "open":
+        qs = qs.exclude(status__in=CLOSED_STATUSES)
+    elif status == "overdue":
+        qs = qs.exclude(status__in=CLOSED_STATUSES).filter(deadline__lt=timezone.now())
+    elif status in Status.values:
+        qs = qs.filter(status=status)
+    if filters.get("category"):
+        qs = qs.filter(category__code=filters["category"])
+    return qs.order_by("deadline", "id")
+
+
+def request_get(*, actor: Any, pk: Any, action: str = "view") -> Request:
+    """One request the user may take ``action`` on; missing and forbidden look the same."""
+    qs = Request.objects.select_related("category", "organization", "reporter", "duplicate_of")
+    return get_for_user(qs, actor, action, pk=pk)
+
+
+def request_tasks(*, actor: Any, request: Request) -> QuerySet[Any]:
+    """Directives tasks made from this request that the actor may see, with their computed deadline state."""
+    from cityops.directives.selectors import tasks_for_source
+
+    return tasks_for_source(actor=actor, source_type="feedback.request", source_id=request.pk)
+
+
+def request_get_by_code(code: str) -> Request | None:
+    """The request behind a tracking code; the code is the citizen's proof of ownership."""
+    code = (code or "").strip().upper()
+    if not code or len(code) > 16:
+        return None
+    return Request.objects.select_related("category", "organization").filter(tracking_code=code).first()
+
+
+def request_history(request: Request, *, include_internal: bool) -> QuerySet[RequestUpdate]:
+    qs = request.updates.select_related("author", "organization")
+    return qs if include_internal else qs.filter(is_public=True)
+
+
+AREA_KINDS = ("district", "commune", "ward", "special_zone")
+
+
+def public_areas() -> QuerySet[Organization]:
+    """Communes, wards (and former districts) a citizen can name as the place of a report."""
+    return Organization.objects.filter(is_active=True, kind__in=AREA_KINDS).order_by("name", "id")
+
+
+def public_request_list(*, category: str = "", area: Any = None, since: dt.datetime | None = None) -> QuerySet[Request]:
+    """Published answers, for the public list and map (no reporter data ever leaves through it)."""
+    qs = Request.objects.filter(status__in=PUBLIC_STATUSES).select_related("category", "organization", "area")
+    if category:
+        qs = qs.filter(category__code=category)
+    if area is not None:
+        qs = qs.filter(area__path__startswith=area.path)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    return qs.order_by("-closed_at", "-id")
+
+
+def routing_suggestion(request: Request) -> Organization | None:
+    """The agency the routing rules suggest: the nearest rule up the area's tree, else the category default."""
+    if request.area_id is not None:
+        area = request.area
+        assert area is not None
+        ids = [int(part) for part in area.path.strip("/").split("/") if part]
+        rules = {
+            r.area_id: r
+            for r in RoutingRule.objects.filter(category=request.category, area_id__in=ids).select_related("agency")
+        }
+        for area_id in reversed(ids):
+            if area_id in rules:
+                return rules[area_id].agency
+    return request.category.default_agency
+
+
+def request_attachments(request: Request, *, public_only: bool) -> QuerySet[Any]:
+    """Files of a request and of its updates; the caller has already been allowed to see the request."""
+    from django.db.models import Q
+
+    from cityops.core.models import Attachment
+
+    update_ids = [str(pk) for pk in request.updates.values_list("pk", flat=True)]
+    qs = Attachment.objects.filter(
+        Q(target_type="feedback.request", target_id=str(request.pk))
+        | Q(target_type="feedback.requestupdate", target_id__in=update_ids)
+    ).order_by("created_at", "id")
+    return qs.filter(is_public=True) if public_only else qs
+
+
+def assignable_agencies(*, actor: Any) -> QuerySet[Organization]:
+    """Units the desk may forward to: active units under the desk user's reach, the desk itself excluded."""
+    from django.db.models import Q
+
+    from cityops.feedback.permissions import desk_roots
+
+    qs = Organization.objects.filter(is_active=True, parent__isnull=False)
+    roots = desk_roots(actor)
+    if roots is not None:
+        condition = Q(pk__in=[])
+        for root in roots:
+            condition |= Q(path__startswith=root)
+        qs = qs.filter(condition)
+    return qs.order_by("name", "id")
+
+
+# --- Duplicates -------------------------------------------------------------------------------------------
+
+DUPLICATE_RADIUS_M = 300
+DUPLICATE_DAYS = 60
+DUPLICATE_STATUSES = (
+    Status.VERIFIED, Status.ASSIGNED, Status.ACCEPTED, Status.RETURNED, Status.IN_PROGRESS, Status.RESOLVED,
+    Status.REOPENED,
+)  # fmt: skip
+
+
+def _words(text: str) -> set[str]:
+    from cityops.core.text import search_terms
+
+    return {w for w in search_terms(text, max_terms=60) if len(w) > 1}
+
+
+def duplicate_candidates(
+    *,
+    category: Category,
+    lat: Any,
+    long: Any,
+    text: str = "",
+    include_unverified: bool = False,
+    exclude_pk: int | None = None,
+    limit: int = 5,
+) -> list[Request]:
+    """Open requests of the same category within ``DUPLICATE_RADIUS_M``, most similar text first.
+
+    Citizens see only requests the desk has verified (unverified text is not public); the desk sees all.
+    """
+    import math
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        y, x = float(Decimal(str(lat))), float(Decimal(str(long)))
+    except (InvalidOperation, ValueError, TypeError):
+        return []
+    if not (math.isfinite(y) and math.isfinite(x) and -90 <= y <= 90 and -180 <= x <= 180):
+        return []
+    dy = DUPLICATE_RADIUS_M / 111_320
+    dx = dy / max(math.cos(math.radians(y)), 0.01)
+    statuses = (*DUPLICATE_STATUSES, Status.SUBMITTED) if include_unverified else DUPLICATE_STATUSES
+    qs = Request.objects.filter(
+        category=category,
+        status__in=statuses,
+        created_at__gte=timezone.now() - dt.timedelta(days=DUPLICATE_DAYS),
+        lat__range=(Decimal(str(round(y - dy, 6))), Decimal(str(round(y + dy, 6)))),
+        long__range=(Decimal(str(round(x - dx, 6))), Decimal(str(round(x + dx, 6)))),
+    ).select_related("category")
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    candidates = list(qs.order_by("-created_at")[:50])
+    words = _words(text)
+
+    def score(req: Request) -> float:
+        other = _words(req.description)
+        return len(words & other) / len(words | other) if words and other else 0.0
+
+    candidates.sort(key=lambda r: (-score(r), -r.created_at.timestamp()))
+    return candidates[:limit]
+
+
+# --- Statistics -------------------------------------------------------------------------------------------
+
+
+def statistics(*, actor: Any, since: dt.datetime | None = None, until: dt.datetime | None = None) -> dict[str, Any]:
+    """Counts by status, category and agency, on-time and satisfaction rates, over what the actor may see."""
+    from django.db.models import Avg, Count, F, Q
+
+    from cityops.feedback.models import Rating
+
+    qs = Request.objects.for_user(actor, "view")
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    if until is not None:
+        qs = qs.filter(created_at__lt=until)
+    labels = dict(Status.choices)
+    by_status = [
+        (labels.get(row["status"], row["status"]), row["n"])
+        for row in qs.values("status").annotate(n=Count("id")).order_by("status")
+    ]
+    by_category = list(
+        qs.values("category__code", "category__name_vi").annotate(n=Count("id")).order_by("-n", "category__code")
+    )
+    by_agency = list(qs.values("organization__name").annotate(n=Count("id")).order_by("-n", "organization__name"))
+    by_area = list(qs.values("area__name").annotate(n=Count("id")).order_by("-n", "area__name"))
+    published = qs.filter(status=Status.PUBLISHED, deadline__isnull=False)
+    done = published.count()
+    on_time = published.filter(closed_at__lte=F("deadline")).count()
+    now = timezone.now()
+    overdue = qs.exclude(status__in=CLOSED_STATUSES).filter(deadline__lt=now).count()
+    ratings = Rating.objects.filter(request__in=qs.values("pk")).aggregate(
+        n=Count("id"), avg=Avg("score"), satisfied=Count("id", filter=Q(score__gte=4))
+    )
+    return {
+        "total": qs.count(),
+        "by_status": by_status,
+        "by_category": by_category,
+        "by_agency": by_agency,
+        "by_area": by_area,
+        "published": done,
+        "on_time": on_time,
+        "on_time_rate": round(100 * on_time / done, 1) if done else None,
+        "overdue": overdue,
+        "ratings": ratings["n"],
+        "average_rating": round(ratings["avg"], 2) if ratings["avg"] is not None else None,
+        "satisfaction_rate": round(100 * ratings["satisfied"] / ratings["n"], 1) if ratings["n"] else None,
+    }
+
+
+EXPORT_HEADER = (
+    "tracking_code", "created_at", "category", "status", "agency", "deadline", "closed_at", "on_time",
+    "lat", "long", "address", "rating",
+)  # fmt: skip
+
+
+def export_rows(*, actor: Any) -> Any:
+    """Rows of the staff export (no reporter identity: exports travel further than the screen)."""
+    tz = timezone.get_default_timezone()
+    qs = (
+        Request.objects.for_user(actor, "view")
+        .select_related("category", "organization", "rating")
+        .order_by("created_at", "id")
+    )
+    yield list(EXPORT_HEADER)
+    for req in qs.iterator(chunk_size=2000):
+        rating = getattr(req, "rating", None) if hasattr(req, "rating") else None
+        yield [
+            req.tracking_code,
+            req.created_at.astimezone(tz).isoformat(timespec="seconds"),
+            req.category.code,
+            req.status,
+            req.organization.name,
+            req.deadline.astimezone(tz).isoformat(timespec="seconds") if req.deadline else "",
+            req.closed_at.astimezone(tz).isoformat(timespec="seconds") if req.closed_at else "",
+            "" if not req.closed_at or not req.deadline else ("yes" if req.closed_at <= req.deadline else "no"),
+            str(req.lat) if req.lat is not None else "",
+            str(req.long) if req.long is not None else "",
+            req.address,
+            str(rating.score) if rating else "",
+        ]
+
+
+def response_templates(request: Request) -> QuerySet[Any]:
+    """Active templates for the request's category and for every category."""
+    from django.db.models import Q
+
+    from cityops.feedback.models import ResponseTemplate
+
+    return ResponseTemplate.objects.filter(Q(category=request.category) | Q(category__isnull=True), is_active=True)
+
+
+def joinable_request_get(pk: Any) -> Request:
+    """A report a citizen may say "me too" on (verified and still open); anything else is simply not found."""
+    try:
+        return Request.objects.get(pk=int(pk), status__in=DUPLICATE_STATUSES)
+    except (Request.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
+        raise NotFoundOrForbidden from exc
