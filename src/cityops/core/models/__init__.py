@@ -5,6 +5,7 @@ from cityops.core.models.attachments import Attachment
 from cityops.core.models.audit import AuditEvent
 from cityops.core.models.base import TenantQuerySet, TenantScopedModel, TimeStampedModel
 from cityops.core.models.calendar import CalendarDay
+from cityops.core.models.live import LiveEvent
 from cityops.core.models.notifications import Announcement, Notification, NotificationPreference
 from cityops.core.models.organizations import Organization, OrganizationQuerySet
 from cityops.core.models.search import SearchEntry
@@ -16,6 +17,7 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "CalendarDay",
+    "LiveEvent",
     "Membership",
     "Notification",
     "NotificationPreference",
