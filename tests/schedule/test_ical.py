@@ -135,10 +135,14 @@ def test_import_good_file_creates_drafts_nfc(province, chairman, secretary):
     assert first.content == "Họp bàn kế hoạch" and first.start == at(1, 8, 30) and first.status == "draft"
     assert first.location == "Hội trường A"
     assert second.start == at(2, 14) and second.end == at(2, 16)
-    assert any("first occurrence" in w for w in result.warnings)
+    # The weekly rule with COUNT=3 became three occurrences of one series.
+    assert result.occurrences == 4
+    series = Event.objects.filter(series=second.series).order_by("start")
+    assert [e.start for e in series] == [at(2, 14), at(9, 14), at(16, 14)]
+    assert {e.recurrence for e in series} == {"FREQ=WEEKLY;COUNT=3"}
     # The same file again adds nothing.
     again = services.events_import(actor=secretary, organization=province, leader=chairman, data=GOOD)
-    assert again.events == [] and Event.objects.count() == 2
+    assert again.events == [] and Event.objects.count() == 4
 
 
 @pytest.mark.parametrize(
@@ -217,7 +221,7 @@ def test_import_page_shows_a_clear_error(client, province, chairman, secretary):
         {"organization": province.pk, "leader": chairman.pk,
          "file": SimpleUploadedFile("x.ics", GOOD, content_type="text/calendar")},
     )  # fmt: skip
-    assert response.status_code == 302 and Event.objects.count() == 2
+    assert response.status_code == 302 and Event.objects.count() == 4
 
 
 def test_attendees_name_the_chair_people_agencies_and_room(client, published, chairman):

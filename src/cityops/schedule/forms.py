@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from cityops.schedule import selectors
 from cityops.schedule.choices import FeedKind, Session
 from cityops.schedule.ical import MAX_IMPORT_BYTES
 from cityops.schedule.models import MAX_CONTENT_LENGTH, Room
+from cityops.schedule.recurrence import MAX_OCCURRENCES, build_rule
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 
@@ -56,6 +57,23 @@ class EventForm(forms.Form):
     )
     accompanying_staff = forms.CharField(label=_("Accompanying staff"), max_length=500, required=False)
     is_private = forms.BooleanField(label=_("Private (only the leader and secretaries see it)"), required=False)
+    repeat = forms.ChoiceField(
+        label=_("Repeats"), required=False,
+        choices=[("", _("Does not repeat")), ("DAILY", _("Every day")), ("WEEKLY", _("Every week")),
+                 ("MONTHLY", _("Every month"))],
+    )  # fmt: skip
+    repeat_interval = forms.IntegerField(label=_("Every how many (days, weeks, months)"), min_value=1,
+                                         max_value=52, required=False)  # fmt: skip
+    repeat_until = forms.DateField(
+        label=_("Repeat until"), input_formats=DATE_FORMATS, required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )  # fmt: skip
+    repeat_count = forms.IntegerField(label=_("Or number of times"), min_value=1, max_value=MAX_OCCURRENCES,
+                                      required=False)  # fmt: skip
+    repeat_except = forms.CharField(
+        label=_("Except on (dates, comma-separated)"), max_length=2000, required=False,
+        help_text=_("For example 01/01/2027, 17/02/2027"),
+    )  # fmt: skip
 
     def __init__(self, *args: Any, actor: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -68,6 +86,32 @@ class EventForm(forms.Form):
         self.fields["preparing_agency"].queryset = active  # type: ignore[attr-defined]
         if editing:
             del self.fields["organization"], self.fields["leader"]
+            for name in ("repeat", "repeat_interval", "repeat_until", "repeat_count", "repeat_except"):
+                del self.fields[name]
+
+    def clean_repeat_except(self) -> list[date]:
+        """Days left out of a series: ``dd/mm/yyyy`` or ``yyyy-mm-dd``, separated by commas or spaces."""
+        days: list[date] = []
+        for raw in (self.cleaned_data.get("repeat_except") or "").replace(";", ",").replace(" ", ",").split(","):
+            if not raw:
+                continue
+            for pattern in DATE_FORMATS:
+                try:
+                    days.append(datetime.strptime(raw, pattern).date())
+                    break
+                except ValueError:
+                    continue
+            else:
+                raise forms.ValidationError(_("%(value)s is not a date.") % {"value": raw[:20]})
+        return days
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("repeat_until") and data.get("repeat_count"):
+            self.add_error("repeat_count", _("Give an end date or a number of times, not both."))
+        if data.get("repeat_until") and data.get("day") and data["repeat_until"] < data["day"]:
+            self.add_error("repeat_until", _("The repeat end must not be before the first day."))
+        return data
 
     def service_values(self) -> dict[str, Any]:
         """Keyword arguments for ``event_create``/``event_update``, times made local-aware."""
@@ -89,6 +133,11 @@ class EventForm(forms.Form):
         if "organization" in self.fields:
             values["organization"] = data["organization"]
             values["leader"] = data["leader"]
+            values["recurrence"] = build_rule(
+                freq=data.get("repeat") or "", interval=data.get("repeat_interval") or 1,
+                until=data.get("repeat_until"), count=data.get("repeat_count"),
+            )  # fmt: skip
+            values["exceptions"] = data.get("repeat_except") or []
         return values
 
 

@@ -113,6 +113,16 @@ class ParsedEvent:
     content: str
     location: str
     recurring: bool
+    rule: str = ""
+    exceptions: tuple[date, ...] = ()
+    recurrence_id: date | None = None
+
+    @property
+    def key(self) -> str:
+        """What identifies the item on a second import: the UID, plus the day of a moved occurrence."""
+        if self.recurrence_id is None:
+            return self.uid
+        return f"{self.uid};RECURRENCE-ID={self.recurrence_id:%Y%m%d}"[:255]
 
 
 def _as_datetime(value: Any, field: str, index: int) -> tuple[datetime, bool]:
@@ -196,6 +206,7 @@ def _parse_event(component: Any, index: int) -> ParsedEvent:
     if not summary and not description:
         raise ValidationError(_("Item %(n)d has no title (SUMMARY).") % {"n": index}, code="malformed")
     content = summary if not description or description == summary else f"{summary}\n{description}"
+    rule, exceptions, recurrence_id = _recurrence(component, index)
     return ParsedEvent(
         uid=_text(component, "UID")[:255],
         start=start,
@@ -203,4 +214,48 @@ def _parse_event(component: Any, index: int) -> ParsedEvent:
         content=content,
         location=_text(component, "LOCATION")[:255],
         recurring="RRULE" in component or "RDATE" in component,
+        rule=rule,
+        exceptions=exceptions,
+        recurrence_id=recurrence_id,
     )
+
+
+def _local_day(value: Any) -> date:
+    if isinstance(value, datetime):
+        aware = value if timezone.is_aware(value) else value.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
+        return aware.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+    if isinstance(value, date):
+        return value
+    raise ValueError("not a date")
+
+
+def _recurrence(component: Any, index: int) -> tuple[str, tuple[date, ...], date | None]:
+    """The item's RRULE (checked: a hostile rule refuses the file), EXDATE days and RECURRENCE-ID day."""
+    from cityops.schedule.recurrence import MAX_EXCEPTIONS, normalise_rule
+
+    rule = ""
+    raw_rule = component.get("RRULE")
+    if raw_rule is not None:
+        if isinstance(raw_rule, list):
+            raise ValidationError(_("Item %(n)d has more than one repeat rule.") % {"n": index}, code="malformed")
+        try:
+            text = raw_rule.to_ical().decode("utf-8", "replace")
+            rule = normalise_rule(text)
+        except ValidationError as exc:
+            raise ValidationError(
+                _("Item %(n)d: %(error)s") % {"n": index, "error": " ".join(exc.messages)}, code="recurrence"
+            ) from exc
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ValidationError(_("Item %(n)d has a repeat rule that cannot be read.") % {"n": index}) from exc
+    days: list[date] = []
+    raw_ex = component.get("EXDATE")
+    try:
+        for prop in raw_ex if isinstance(raw_ex, list) else ([raw_ex] if raw_ex is not None else []):
+            for value in getattr(prop, "dts", []):
+                days.append(_local_day(value.dt))
+                if len(days) > MAX_EXCEPTIONS:
+                    raise ValidationError(_("Item %(n)d has too many exception days.") % {"n": index})
+        recurrence_id = _local_day(component.decoded("RECURRENCE-ID")) if "RECURRENCE-ID" in component else None
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValidationError(_("Item %(n)d has an exception day that cannot be read.") % {"n": index}) from exc
+    return rule, tuple(days), recurrence_id

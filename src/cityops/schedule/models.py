@@ -43,6 +43,8 @@ class Event(TenantScopedModel):
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     source_uid = models.CharField(_("imported UID"), max_length=255, blank=True)
+    series = models.UUIDField(_("series"), null=True, blank=True, db_index=True, editable=False)
+    recurrence = models.CharField(_("repeat rule"), max_length=255, blank=True)
     leader = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="schedule_events_led",
         verbose_name=_("presiding leader"),

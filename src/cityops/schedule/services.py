@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +35,8 @@ from cityops.core.text import nfc
 from cityops.schedule.choices import AuditVerbs, EventStatus, FeedKind, Session
 from cityops.schedule.models import MAX_CONTENT_LENGTH, Event, FeedToken, Room, SecretaryAssignment
 from cityops.schedule.permissions import EDIT_ROLES, EVENT_POLICY, LEADER_ROLES
+from cityops.schedule.recurrence import expand as recurrence_expand
+from cityops.schedule.recurrence import normalise_rule as recurrence_normalise
 
 __all__ = [
     "MAX_DURATION",
@@ -64,6 +67,7 @@ register_kind(NOTIFICATION_KIND, gettext_lazy("Work calendar invitations and cha
 
 MAX_DURATION = timedelta(days=7)
 MAX_PARTICIPANTS = 200
+MAX_WARNINGS = 30
 FEED_TOUCH_RESOLUTION = timedelta(minutes=5)
 _EVENT_FIELDS = [
     "organization_id", "leader_id", "day", "session", "start", "end", "content", "location", "room_id",
@@ -96,10 +100,12 @@ def _clean_text(value: Any, *, multiline: bool = False) -> str:
 
 @dataclass
 class Saved:
-    """A saved item and the conflict warnings the person should read (never a reason to refuse)."""
+    """A saved item (the first occurrence of a series) and the conflict warnings the person should read (never a
+    reason to refuse)."""
 
     event: Event
     warnings: list[str] = field(default_factory=list)
+    occurrences: int = 1
 
 
 # --- Who may do what ---------------------------------------------------------------------------------------
@@ -184,8 +190,10 @@ def secretary_remove(*, actor: Any, assignment: SecretaryAssignment) -> None:
 # --- Conflicts ------------------------------------------------------------------------------------------------
 
 
-def _overlapping(start: datetime, end: datetime, exclude_pk: int | None) -> Any:
+def _overlapping(start: datetime, end: datetime, exclude_pk: int | None, exclude_series: Any = None) -> Any:
     qs = Event.objects.exclude(status=EventStatus.CANCELLED).filter(start__lt=end, end__gt=start)
+    if exclude_series is not None:
+        qs = qs.exclude(series=exclude_series)
     return qs.exclude(pk=exclude_pk) if exclude_pk else qs
 
 
@@ -214,14 +222,20 @@ def _check_room(room: Room | None, start: datetime, end: datetime, exclude_pk: i
 
 
 def person_conflicts(
-    *, actor: Any, start: datetime, end: datetime, people: Iterable[User], exclude_pk: int | None = None
+    *,
+    actor: Any,
+    start: datetime,
+    end: datetime,
+    people: Iterable[User],
+    exclude_pk: int | None = None,
+    exclude_series: Any = None,
 ) -> list[str]:
     """Warnings for each person already booked at that time; private clashes are named only to those allowed."""
     by_pk: dict[int, User] = {p.pk: p for p in people if p is not None}
     if not by_pk:
         return []
     clashes = (
-        _overlapping(start, end, exclude_pk)
+        _overlapping(start, end, exclude_pk, exclude_series)
         .filter(Q(leader_id__in=by_pk) | Q(participants__in=by_pk))
         .distinct()
         .prefetch_related("participants")
@@ -249,7 +263,13 @@ def person_conflicts(
 
 
 def agency_conflicts(
-    *, actor: Any, start: datetime, end: datetime, agencies: Iterable[Organization], exclude_pk: int | None = None
+    *,
+    actor: Any,
+    start: datetime,
+    end: datetime,
+    agencies: Iterable[Organization],
+    exclude_pk: int | None = None,
+    exclude_series: Any = None,
 ) -> list[str]:
     """Warnings for each participating agency already invited elsewhere at that time (it may have to send two
     people); only clashes the actor may see are named, and private items never count."""
@@ -258,7 +278,7 @@ def agency_conflicts(
         return []
     clashes = (
         Event.objects.for_user(actor, "view")
-        .filter(pk__in=_overlapping(start, end, exclude_pk).filter(is_private=False).values("pk"))
+        .filter(pk__in=_overlapping(start, end, exclude_pk, exclude_series).filter(is_private=False).values("pk"))
         .filter(participating_agencies__in=by_pk)
         .distinct()
         .prefetch_related("participating_agencies")
@@ -369,37 +389,68 @@ def event_create(
     accompanying_staff: str = "",
     is_private: bool = False,
     source_uid: str = "",
+    recurrence: str = "",
+    exceptions: Iterable[date] = (),
 ) -> Saved:
-    """Add a draft item to a leader's schedule; the secretary or the office acts on the leader's behalf."""
+    """Add a draft item to a leader's schedule; the secretary or the office acts on the leader's behalf.
+
+    With a ``recurrence`` rule (RRULE) every occurrence becomes its own draft item of one series, each checked
+    for room bookings (any clash refuses the whole series) and person conflicts; ``exceptions`` are days left out.
+    """
     if not can_create_event(actor, organization, leader):
         raise PermissionDenied(_("You may not add items to this leader's schedule."))
     if not leader.is_active or not user_has_role(leader, LEADER_ROLES, organization):
         raise ValidationError({"leader": _("The presiding leader must be a leader of the organisation.")})
     people = _validate_people(participants)
     participating_agencies = list(participating_agencies)
-    event = Event(
-        organization=organization, leader=leader, status=EventStatus.DRAFT, created_by=actor, updated_by=actor,
-        last_changed_at=timezone.now(), source_uid=_clean_text(source_uid)[:255],
-    )  # fmt: skip
     values = dict(
         start=start, end=end, content=content, location=location, room=room, session=session,
         preparing_agency=preparing_agency, accompanying_staff=accompanying_staff, is_private=is_private,
     )  # fmt: skip
-    _apply(event, values)
+    first = Event(organization=organization, leader=leader)
+    _apply(first, values)  # validates the first occurrence before a rule is expanded
+    rule = recurrence_normalise(recurrence)
+    starts = [first.start]
+    truncated = False
+    if rule:
+        expansion = recurrence_expand(rule, first.start, exceptions=exceptions)
+        starts, truncated = expansion.starts, expansion.truncated
+    duration = first.end - first.start
+    series = uuid.uuid4() if rule else None
+    events: list[Event] = []
     with transaction.atomic():
-        _check_room(event.room, event.start, event.end, None)
-        _save(event, people, participating_agencies)
-        audit.record(
-            verb=AuditVerbs.EVENT_CREATED, actor=actor, target=event,
-            data={"new": _full_snapshot(event), "on_behalf_of": leader.pk if leader.pk != actor.pk else None},
+        for occurrence_start in starts:
+            event = Event(
+                organization=organization, leader=leader, status=EventStatus.DRAFT, created_by=actor,
+                updated_by=actor, last_changed_at=timezone.now(), source_uid=_clean_text(source_uid)[:255],
+                series=series, recurrence=rule,
+            )  # fmt: skip
+            _apply(event, {**values, "start": occurrence_start, "end": occurrence_start + duration})
+            _check_room(event.room, event.start, event.end, None)
+            _save(event, people, participating_agencies)
+            audit.record(
+                verb=AuditVerbs.EVENT_CREATED, actor=actor, target=event,
+                data={"new": _full_snapshot(event), "on_behalf_of": leader.pk if leader.pk != actor.pk else None},
+            )  # fmt: skip
+            events.append(event)
+    warnings: list[str] = []
+    for event in events:
+        warnings += person_conflicts(
+            actor=actor, start=event.start, end=event.end, people=[leader, *people], exclude_pk=event.pk,
+            exclude_series=series,
         )  # fmt: skip
-    warnings = person_conflicts(
-        actor=actor, start=event.start, end=event.end, people=[leader, *people], exclude_pk=event.pk
-    )
-    warnings += agency_conflicts(
-        actor=actor, start=event.start, end=event.end, agencies=participating_agencies, exclude_pk=event.pk
-    )
-    return Saved(event, warnings)
+        warnings += agency_conflicts(
+            actor=actor, start=event.start, end=event.end, agencies=participating_agencies, exclude_pk=event.pk,
+            exclude_series=series,
+        )  # fmt: skip
+        if len(warnings) > MAX_WARNINGS:
+            break
+    if truncated:
+        warnings.append(
+            _("The item repeats without an end; occurrences were created until %(day)s.")
+            % {"day": events[-1].day.strftime("%d/%m/%Y")}
+        )
+    return Saved(events[0], warnings[:MAX_WARNINGS], occurrences=len(events))
 
 
 def event_update(
@@ -451,49 +502,85 @@ def event_update(
     return Saved(event, warnings)
 
 
-def event_publish(*, actor: Any, event: Event) -> Event:
-    """Make a draft public (revision 1) and send the invitations."""
+def _series_members(event: Event, *, from_start: bool) -> list[Event]:
+    """The occurrences of ``event``'s series (locked), or just the item when it stands alone."""
+    if event.series is None:
+        return [Event.objects.select_for_update().get(pk=event.pk)]
+    qs = Event.objects.select_for_update().filter(series=event.series, organization_id=event.organization_id)
+    if from_start:
+        qs = qs.filter(start__gte=event.start)
+    return list(qs.order_by("start", "id"))
+
+
+def event_publish(*, actor: Any, event: Event, whole_series: bool = False) -> Event:
+    """Make a draft public (revision 1) and send the invitations; ``whole_series`` publishes every draft
+    occurrence of a recurring item with a single invitation."""
     _require_edit(actor, event)
     with transaction.atomic():
-        event = Event.objects.select_for_update().get(pk=event.pk)
-        if event.status != EventStatus.DRAFT:
+        members = _series_members(event, from_start=False) if whole_series else _series_members_one(event)
+        drafts = [m for m in members if m.status == EventStatus.DRAFT]
+        if not drafts or (not whole_series and members[0].status != EventStatus.DRAFT):
             raise ValidationError(_("Only a draft can be published."))
         now = timezone.now()
-        event.status = EventStatus.PUBLISHED
-        event.revision += 1
-        event.published_at = event.published_at or now
-        event.last_changed_at = now
-        event.updated_by = actor
-        event.full_clean()
-        event.save()
-        search.index(event)
-        audit.record(
-            verb=AuditVerbs.EVENT_PUBLISHED, actor=actor, target=event,
-            data={"revision": event.revision, "on_behalf_of": event.leader_id if event.leader_id != actor.pk else None},
-        )  # fmt: skip
-        _tell(event, actor, _("Invitation: %(content)s"))
-    return event
+        for item in drafts:
+            item.status = EventStatus.PUBLISHED
+            item.revision += 1
+            item.published_at = item.published_at or now
+            item.last_changed_at = now
+            item.updated_by = actor
+            item.full_clean()
+            item.save()
+            search.index(item)
+            audit.record(
+                verb=AuditVerbs.EVENT_PUBLISHED, actor=actor, target=item,
+                data={"revision": item.revision, "on_behalf_of": item.leader_id if item.leader_id != actor.pk else None},
+            )  # fmt: skip
+        template = _("Invitation: %(content)s")
+        if len(drafts) > 1:
+            template = _("Invitation (%(count)d occurrences): %(content)s").replace("%(count)d", str(len(drafts)))
+        _tell(drafts[0], actor, template)
+    return next((d for d in drafts if d.pk == event.pk), drafts[0])
 
 
-def event_cancel(*, actor: Any, event: Event) -> Event:
-    """Cancel an item; a published one keeps showing as cancelled (with the next revision) so readers see it."""
+def _series_members_one(event: Event) -> list[Event]:
+    return [Event.objects.select_for_update().get(pk=event.pk)]
+
+
+def event_cancel(*, actor: Any, event: Event, following: bool = False) -> Event:
+    """Cancel an item; a published one keeps showing as cancelled (with the next revision) so readers see it.
+
+    ``following`` cancels this occurrence and every later one of its series (a recurring meeting that ends).
+    """
     _require_edit(actor, event)
     with transaction.atomic():
-        event = Event.objects.select_for_update().get(pk=event.pk)
-        if event.status == EventStatus.CANCELLED:
+        members = _series_members(event, from_start=True) if following else _series_members_one(event)
+        if members[0].pk == event.pk and members[0].status == EventStatus.CANCELLED:
             raise ValidationError(_("This item is already cancelled."))
-        was_published = event.status == EventStatus.PUBLISHED
-        event.status = EventStatus.CANCELLED
-        if was_published:
-            event.revision += 1
-        event.last_changed_at = timezone.now()
-        event.updated_by = actor
-        event.full_clean()
-        event.save()
-        search.index(event)
-        audit.record(verb=AuditVerbs.EVENT_CANCELLED, actor=actor, target=event, data={"was_published": was_published})
-        if was_published:
-            _tell(event, actor, _("Cancelled: %(content)s"))
+        told: Event | None = None
+        count = 0
+        for item in members:
+            if item.status == EventStatus.CANCELLED or not can_edit_event(actor, item):
+                continue
+            was_published = item.status == EventStatus.PUBLISHED
+            item.status = EventStatus.CANCELLED
+            if was_published:
+                item.revision += 1
+                told = told or item
+            item.last_changed_at = timezone.now()
+            item.updated_by = actor
+            item.full_clean()
+            item.save()
+            search.index(item)
+            count += 1
+            audit.record(
+                verb=AuditVerbs.EVENT_CANCELLED, actor=actor, target=item, data={"was_published": was_published}
+            )
+        if told is not None:
+            template = _("Cancelled: %(content)s")
+            if count > 1:
+                template = _("Cancelled (%(count)d occurrences): %(content)s").replace("%(count)d", str(count))
+            _tell(told, actor, template)
+    event.refresh_from_db()
     return event
 
 
@@ -605,47 +692,56 @@ class Imported:
 
     events: list[Event]
     warnings: list[str] = field(default_factory=list)
+    occurrences: int = 0
 
 
 def events_import(*, actor: Any, organization: Organization, leader: User, data: bytes) -> Imported:
     """Turn an ``.ics`` file into draft items of a leader's schedule: all of them, or none and a clear error.
 
     Items already imported (same UID in the same organisation) are skipped, so importing a file twice does
-    not duplicate it. Recurring items bring only their first occurrence, and the person is told.
+    not duplicate it. A recurring item (RRULE with EXDATE) becomes a series of occurrences, bounded like one
+    entered in the form; an occurrence moved in the file (RECURRENCE-ID) replaces the one of its day.
     """
     from cityops.schedule import ical
 
     if not can_create_event(actor, organization, leader):
         raise PermissionDenied(_("You may not add items to this leader's schedule."))
     parsed = ical.parse_ics(data)
+    moved: dict[str, set[date]] = {}
+    for item in parsed:
+        if item.uid and item.recurrence_id is not None:
+            moved.setdefault(item.uid, set()).add(item.recurrence_id)
     result = Imported(events=[])
     seen = set(
-        Event.objects.filter(organization=organization, source_uid__in=[p.uid for p in parsed if p.uid]).values_list(
+        Event.objects.filter(organization=organization, source_uid__in=[p.key for p in parsed if p.key]).values_list(
             "source_uid", flat=True
         )
     )
     with transaction.atomic():
         for index, item in enumerate(parsed, start=1):
-            if item.uid and item.uid in seen:
+            if item.key and item.key in seen:
                 result.warnings.append(_("Item %(n)d was imported before and was skipped.") % {"n": index})
                 continue
-            if item.uid:
-                seen.add(item.uid)
+            if item.key:
+                seen.add(item.key)
+            rule = item.rule if item.recurrence_id is None else ""
             try:
                 saved = event_create(
                     actor=actor, organization=organization, leader=leader, start=item.start, end=item.end,
-                    content=item.content, location=item.location, source_uid=item.uid,
+                    content=item.content, location=item.location, source_uid=item.key, recurrence=rule,
+                    exceptions=[*item.exceptions, *moved.get(item.uid, set())] if rule else (),
                 )  # fmt: skip
             except ValidationError as exc:
                 raise ValidationError(
                     _("Item %(n)d: %(error)s") % {"n": index, "error": " ".join(exc.messages)}
                 ) from exc
-            if item.recurring:
+            if item.recurring and not rule and item.recurrence_id is None:
                 result.warnings.append(_("Item %(n)d repeats; only its first occurrence was imported.") % {"n": index})
             result.events.append(saved.event)
+            result.occurrences += saved.occurrences
             result.warnings.extend(saved.warnings)
         audit.record(
             verb=AuditVerbs.EVENTS_IMPORTED, actor=actor, organization=organization,
-            data={"count": len(result.events), "leader": leader.pk},
+            data={"count": result.occurrences, "leader": leader.pk},
         )  # fmt: skip
     return result

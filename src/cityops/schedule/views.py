@@ -155,7 +155,12 @@ def event_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, _("The item was saved as a draft."))
+            if saved.occurrences > 1:
+                messages.success(
+                    request, _("%(count)d occurrences were saved as drafts.") % {"count": saved.occurrences}
+                )
+            else:
+                messages.success(request, _("The item was saved as a draft."))
             for warning in saved.warnings:
                 messages.warning(request, warning)
             return redirect("schedule:event", pk=saved.event.pk)
@@ -204,7 +209,7 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def event_publish(request: HttpRequest, pk: int) -> HttpResponse:
     event = selectors.event_get(actor=request.user, pk=pk, action="change")
     try:
-        services.event_publish(actor=request.user, event=event)
+        services.event_publish(actor=request.user, event=event, whole_series=request.POST.get("scope") == "series")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -217,7 +222,7 @@ def event_publish(request: HttpRequest, pk: int) -> HttpResponse:
 def event_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     event = selectors.event_get(actor=request.user, pk=pk, action="change")
     try:
-        services.event_cancel(actor=request.user, event=event)
+        services.event_cancel(actor=request.user, event=event, following=request.POST.get("scope") == "following")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -241,7 +246,7 @@ def import_ics(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("file", exc.messages)
         else:
-            messages.success(request, _("%(count)d items were imported as drafts.") % {"count": len(result.events)})
+            messages.success(request, _("%(count)d items were imported as drafts.") % {"count": result.occurrences})
             for warning in result.warnings[:20]:
                 messages.warning(request, warning)
             return redirect(f"{reverse('schedule:index')}?org={form.cleaned_data['organization'].pk}")
