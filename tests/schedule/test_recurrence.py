@@ -58,9 +58,7 @@ def test_bounded_rule_beyond_the_limits_is_refused_not_cut():
 
 
 def test_weekly_rule_with_exceptions_keeps_local_time():
-    result = recurrence.expand(
-        "FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20261209", at(0, 8), exceptions=[date(2026, 11, 25)]
-    )
+    result = recurrence.expand("FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20261209", at(0, 8), exceptions=[date(2026, 11, 25)])
     assert result.starts == [at(0, 8), at(7, 8), at(9, 8), at(14, 8), at(16, 8)]
     assert not result.truncated
 
@@ -152,7 +150,10 @@ def test_form_creates_a_weekly_series(client, office_clerk, province, chairman):
     }  # fmt: skip
     response = client.post("/schedule/events/new/", data)
     assert response.status_code == 302
-    assert list(Event.objects.order_by("start").values_list("day", flat=True)) == [date(2026, 11, 23), date(2026, 12, 7)]
+    assert list(Event.objects.order_by("start").values_list("day", flat=True)) == [
+        date(2026, 11, 23),
+        date(2026, 12, 7),
+    ]
     bad = {**data, "repeat_except": "not-a-date", "content": "Khác"}
     response = client.post("/schedule/events/new/", bad)
     assert response.status_code == 400 and Event.objects.count() == 2
@@ -185,9 +186,7 @@ END:VCALENDAR\r
 
 
 def test_import_expands_a_recurring_event_with_exceptions_and_a_moved_occurrence(province, chairman, secretary):
-    result = services.events_import(
-        actor=secretary, organization=province, leader=chairman, data=RECURRING.encode()
-    )
+    result = services.events_import(actor=secretary, organization=province, leader=chairman, data=RECURRING.encode())
     starts = list(Event.objects.order_by("start").values_list("start", flat=True))
     # 23/11, (30/11 moved to 01/12 14:00), (07/12 excepted), 14/12, 21/12
     assert starts == [at(0, 8), at(8, 14), at(21, 8), at(28, 8)]

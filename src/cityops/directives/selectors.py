@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
@@ -15,6 +14,7 @@ from cityops.core.permissions import get_for_user
 from cityops.core.text import fold, search_terms
 from cityops.directives.choices import DeadlineState, TaskStatus
 from cityops.directives.models import Directive, ExtensionRequest, ProgressReport, Task
+from cityops.directives.sources import SourceLink, resolve_source
 
 __all__ = [
     "COUNT_STATES",
@@ -23,6 +23,7 @@ __all__ = [
     "directive_get",
     "directive_list",
     "report_attachments",
+    "source_link",
     "source_url",
     "statistics_by_agency",
     "statistics_by_assigner",
@@ -130,22 +131,15 @@ def report_attachments(*, actor: Any, reports: list[ProgressReport]) -> dict[int
 
 
 def source_url(directive: Directive, *, actor: Any = None) -> str | None:
-    """A link to the record the directive came from, when that module is installed and gives one.
+    """A link to the record the directive came from (see ``directives.sources``), when the actor may see it."""
+    link = source_link(directive, actor=actor)
+    return link.url if link else None
 
-    With ``actor``, only when the actor may see that record (models with ``for_user`` are scoped by it).
-    """
-    if not directive.source_type:
-        return None
-    try:
-        model = apps.get_model(directive.source_type)
-    except (LookupError, ValueError):
-        return None
-    qs = model._default_manager.all()
-    if actor is not None and hasattr(qs, "for_user"):
-        qs = qs.for_user(actor, "view")
-    obj = qs.filter(pk=directive.source_id).first()
-    getter = getattr(obj, "get_absolute_url", None)
-    return str(getter()) if callable(getter) else None
+
+def source_link(directive: Directive, *, actor: Any = None) -> SourceLink | None:
+    """The source record's link and label for this reader, from the module's registered resolver or the
+    generic one; None when there is no source or the reader may not see it."""
+    return resolve_source(directive.source_type, directive.source_id, actor=actor)
 
 
 # --- counts and statistics -------------------------------------------------------------------------------------

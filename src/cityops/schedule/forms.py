@@ -97,7 +97,7 @@ class EventForm(forms.Form):
                 continue
             for pattern in DATE_FORMATS:
                 try:
-                    days.append(datetime.strptime(raw, pattern).date())
+                    days.append(datetime.strptime(raw, pattern).date())  # noqa: DTZ007 - a calendar day
                     break
                 except ValueError:
                     continue

@@ -70,7 +70,9 @@ def normalise_rule(text: str) -> str:
         raise _error(_("An item can repeat daily, weekly, monthly or yearly only."))
     unknown = set(parts) - _ALLOWED_PARTS[freq]
     if unknown:
-        raise _error(_("The repeat rule uses parts that are not supported: %(parts)s.") % {"parts": ", ".join(sorted(unknown))})
+        raise _error(
+            _("The repeat rule uses parts that are not supported: %(parts)s.") % {"parts": ", ".join(sorted(unknown))}
+        )
     if "COUNT" in parts and "UNTIL" in parts:
         raise _error(_("A repeat rule gives an end date or a count, not both."))
     if "INTERVAL" in parts and (not parts["INTERVAL"].isdigit() or not 1 <= int(parts["INTERVAL"]) <= 366):

@@ -531,9 +531,10 @@ def event_publish(*, actor: Any, event: Event, whole_series: bool = False) -> Ev
             item.full_clean()
             item.save()
             search.index(item)
+            on_behalf_of = item.leader_id if item.leader_id != actor.pk else None
             audit.record(
                 verb=AuditVerbs.EVENT_PUBLISHED, actor=actor, target=item,
-                data={"revision": item.revision, "on_behalf_of": item.leader_id if item.leader_id != actor.pk else None},
+                data={"revision": item.revision, "on_behalf_of": on_behalf_of},
             )  # fmt: skip
         template = _("Invitation: %(content)s")
         if len(drafts) > 1:

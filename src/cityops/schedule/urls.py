@@ -11,6 +11,7 @@ urlpatterns = [
     path("leaders/<int:pk>/", views.leader_week, name="leader_week"),
     path("print/", views.print_week, name="print"),
     path("public/<slug:code>/", views.public_week, name="public"),
+    path("public/<slug:code>/pdf/", views.public_week_pdf, name="public_pdf"),
     path("events/new/", views.event_create, name="event_create"),
     path("events/<int:pk>/", views.event_detail, name="event"),
     path("events/<int:pk>/edit/", views.event_edit, name="event_edit"),

@@ -130,7 +130,27 @@ def public_week(request: HttpRequest, code: str) -> HttpResponse:
         "leader": None,
         "today": timezone.localdate(),
     }
+    context["week_value"] = _iso(monday)
     return render(request, "schedule/print.html", context)
+
+
+@require_GET
+def public_week_pdf(request: HttpRequest, code: str) -> HttpResponse:
+    """The published week as a PDF (landscape table by day and session, with the revision and last change)."""
+    from cityops.schedule.pdf import week_pdf
+
+    organization = get_object_or_404(Organization, code=code, is_active=True)
+    monday = selectors.week_start(request.GET.get("week"))
+    events = list(selectors.public_week(organization=organization, start_day=monday))
+    body = week_pdf(
+        title=_("Work calendar of the leadership"), organization=organization, monday=monday, events=events,
+        summary=selectors.week_summary(events),
+    )  # fmt: skip
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="schedule-{organization.code}-{_iso(monday)}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @staff_required
