@@ -68,4 +68,15 @@ def test_leader_issues_and_agency_reports_done(page, live_server, leader, health
     expect(page.get_by_test_id("stats-agency")).to_contain_text("Sở Y tế")
     page.screenshot(path=str(screenshot_dir / "directives-statistics.png"), full_page=True)
     expect(page).to_have_url(re.compile(r"/directives/statistics/"))
+    # The printable report as a PDF made on the server (the same counts).
+    with page.expect_download() as download_info:
+        page.get_by_test_id("export-pdf").click()
+    pdf_path = download_info.value.path()
+    import io
+
+    from pypdf import PdfReader
+
+    with open(pdf_path, "rb") as handle:
+        text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(handle.read())).pages).split())
+    assert "Sở Y tế" in text
     assert csp_violations == []

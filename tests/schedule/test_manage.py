@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from cityops.schedule.models import Room, SecretaryAssignment
 
@@ -59,3 +60,46 @@ def test_bad_ids_are_404_not_500(client, chairman, bad):
     client.force_login(chairman)
     assert client.post("/schedule/feeds/", {"action": "revoke", "id": bad}).status_code == 404
     assert client.post("/schedule/manage/", {"action": "remove_secretary", "id": bad}).status_code == 404
+
+
+def test_view_only_secretary_reads_private_items_but_changes_nothing(client, province, chairman, make_member,
+                                                                     make_event, secretary):  # fmt: skip
+    from cityops.core.choices import Role
+    from cityops.core.permissions import NotFoundOrForbidden
+    from cityops.schedule import selectors, services
+    from tests.schedule.conftest import at
+
+    reader = make_member(province, Role.SPECIALIST, username="tro.ly", full_name="Trợ Lý Xem")
+    client.force_login(chairman)
+    data = {"action": "secretary", "organization": province.pk, "leader": chairman.pk, "secretary": reader.pk}
+    assert client.post("/schedule/manage/", data).status_code == 302  # the box unticked: view only
+    assignment = SecretaryAssignment.objects.get(secretary=reader)
+    assert assignment.can_edit is False
+    assert 'data-testid="secretary-rights"' in client.get("/schedule/manage/").content.decode()
+    private = services.event_publish(
+        actor=secretary, event=make_event(actor=secretary, content="Khám sức khỏe", is_private=True)
+    )
+    assert selectors.event_get(actor=reader, pk=private.pk) == private
+    with pytest.raises(NotFoundOrForbidden):
+        selectors.event_get(actor=reader, pk=private.pk, action="change")
+    with pytest.raises(NotFoundOrForbidden):
+        services.event_update(actor=reader, event=private, start=at(0, 8), end=at(0, 9), content="đổi")
+    with pytest.raises(NotFoundOrForbidden):
+        services.event_cancel(actor=reader, event=private)
+    with pytest.raises(PermissionDenied):
+        services.event_create(actor=reader, organization=province, leader=chairman, start=at(1, 8), end=at(1, 9),
+                              content="x")  # fmt: skip
+    # Reading includes the leader's feed (private items too).
+    _token, raw = services.feed_token_create(actor=reader, kind="person", person=chairman)
+    client.logout()
+    assert "Khám sức khỏe" in client.get(f"/schedule/feeds/{raw}.ics").content.decode()
+    client.force_login(reader)
+    change = {"start": "2026-11-23T08:00:00+07:00", "end": "2026-11-23T09:00:00+07:00", "content": "đổi"}
+    assert (
+        client.put(f"/api/v1/schedule/events/{private.pk}", change, content_type="application/json").status_code == 404
+    )
+    assert client.get(f"/schedule/events/{private.pk}/edit/").status_code == 404
+    private.refresh_from_db()
+    assert private.content == "Khám sức khỏe"
+    # An editing secretary keeps full rights.
+    assert services.can_edit_event(secretary, private)

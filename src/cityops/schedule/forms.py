@@ -186,6 +186,9 @@ class SecretaryForm(forms.Form):
     organization = forms.ModelChoiceField(label=_("Organisation"), queryset=Organization.objects.none())
     leader = forms.ModelChoiceField(label=_("Leader"), queryset=User.objects.none())
     secretary = forms.ModelChoiceField(label=_("Secretary"), queryset=User.objects.none())
+    can_edit = forms.BooleanField(
+        label=_("May add and change items (otherwise view only)"), required=False, initial=True
+    )
 
     def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -103,7 +103,8 @@ class Event(TenantScopedModel):
 
 
 class SecretaryAssignment(TenantScopedModel):
-    """A person who keeps a leader's calendar: creates, edits and publishes items and sees private ones."""
+    """A person who keeps a leader's calendar: sees private items and, unless view-only, creates, edits and
+    publishes items on the leader's behalf."""
 
     leader = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="schedule_secretaries",
@@ -112,6 +113,10 @@ class SecretaryAssignment(TenantScopedModel):
     secretary = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="schedule_leaders_served",
         verbose_name=_("secretary"),
+    )  # fmt: skip
+    can_edit = models.BooleanField(
+        _("may edit"), default=True,
+        help_text=_("Off: the secretary sees the leader's calendar, private items included, but changes nothing."),
     )  # fmt: skip
 
     class Meta:

@@ -25,9 +25,12 @@ EDIT_ROLES = frozenset({Role.CLERK, Role.AGENCY_HEAD, Role.ADMINISTRATOR})
 LEADER_ROLES = frozenset({Role.LEADER, Role.AGENCY_HEAD})
 
 
-def leaders_served_by(user: Any) -> QuerySet:
-    """Ids of the leaders whose calendar ``user`` keeps (as a subquery)."""
-    return SecretaryAssignment.objects.filter(secretary_id=getattr(user, "pk", None)).values("leader_id")
+def leaders_served_by(user: Any, *, editing: bool = False) -> QuerySet:
+    """Ids of the leaders whose calendar ``user`` keeps (as a subquery); ``editing``: only where they may edit."""
+    qs = SecretaryAssignment.objects.filter(secretary_id=getattr(user, "pk", None))
+    if editing:
+        qs = qs.filter(can_edit=True)
+    return qs.values("leader_id")
 
 
 class EventPolicy(Policy):
@@ -38,7 +41,7 @@ class EventPolicy(Policy):
             return queryset.none()
         if user.is_superuser:
             return queryset
-        own = Q(leader_id=user.pk) | Q(leader_id__in=leaders_served_by(user))
+        own = Q(leader_id=user.pk) | Q(leader_id__in=leaders_served_by(user, editing=action != "view"))
         ids = org_ids_for_roles(user, self.roles_for(action))
         by_org = Q(organization_id__in=ids) if ids is not None else Q()
         condition = own | (by_org & Q(is_private=False))

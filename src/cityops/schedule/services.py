@@ -111,8 +111,9 @@ class Saved:
 # --- Who may do what ---------------------------------------------------------------------------------------
 
 
-def _is_secretary(actor: Any, leader: Any) -> bool:
-    return SecretaryAssignment.objects.filter(leader_id=leader.pk, secretary_id=actor.pk).exists()
+def _is_secretary(actor: Any, leader: Any, *, editing: bool = True) -> bool:
+    qs = SecretaryAssignment.objects.filter(leader_id=leader.pk, secretary_id=actor.pk)
+    return (qs.filter(can_edit=True) if editing else qs).exists()
 
 
 def can_create_event(actor: Any, organization: Organization, leader: Any) -> bool:
@@ -152,8 +153,11 @@ def room_create(*, actor: Any, organization: Organization, name: str, capacity: 
     return room
 
 
-def secretary_assign(*, actor: Any, organization: Organization, leader: User, secretary: User) -> SecretaryAssignment:
-    """The leader, or a head or administrator of the organisation, names who keeps the leader's calendar."""
+def secretary_assign(
+    *, actor: Any, organization: Organization, leader: User, secretary: User, can_edit: bool = True
+) -> SecretaryAssignment:
+    """The leader, or a head or administrator of the organisation, names who keeps the leader's calendar;
+    ``can_edit=False`` gives read access only (private items included)."""
     allowed = actor.pk == leader.pk or user_has_role(actor, {Role.AGENCY_HEAD, Role.ADMINISTRATOR}, organization)
     if not allowed:
         raise PermissionDenied(_("You may not name secretaries for this leader."))
@@ -162,12 +166,14 @@ def secretary_assign(*, actor: Any, organization: Organization, leader: User, se
     if not secretary.is_active or secretary.is_service_account:
         raise ValidationError({"secretary": _("Choose an active person.")})
     with transaction.atomic():
-        assignment = SecretaryAssignment(organization=organization, leader=leader, secretary=secretary)
+        assignment = SecretaryAssignment(
+            organization=organization, leader=leader, secretary=secretary, can_edit=bool(can_edit)
+        )
         assignment.full_clean()
         assignment.save()
         audit.record(
             verb=AuditVerbs.SECRETARY_ASSIGNED, actor=actor, target=assignment,
-            data={"leader": leader.pk, "secretary": secretary.pk},
+            data={"leader": leader.pk, "secretary": secretary.pk, "can_edit": assignment.can_edit},
         )  # fmt: skip
     return assignment
 
@@ -631,7 +637,7 @@ def feed_token_create(
         raise PermissionDenied
     organization: Organization | None
     if kind == FeedKind.PERSON and person is not None:
-        if person.pk != actor.pk and not _is_secretary(actor, person):
+        if person.pk != actor.pk and not _is_secretary(actor, person, editing=False):
             raise PermissionDenied(_("You may create a feed only of your own calendar or a leader's you keep."))
         organization = _first_org(person)
         agency = room = None
