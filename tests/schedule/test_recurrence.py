@@ -217,3 +217,17 @@ def test_import_page_refuses_a_rule_bomb(client, province, chairman, secretary):
     )  # fmt: skip
     assert response.status_code == 400 and b'data-testid="error-file"' in response.content
     assert not Event.objects.exists()
+
+
+def test_import_of_many_long_series_is_refused_before_anything_is_written(province, chairman, secretary):
+    one = (
+        "BEGIN:VEVENT\r\nUID:s{n}@example\r\nDTSTAMP:20261120T000000Z\r\n"
+        "DTSTART;TZID=Asia/Ho_Chi_Minh:20261123T080000\r\nDURATION:PT30M\r\nSUMMARY:Chuỗi {n}\r\n"
+        "RRULE:FREQ=DAILY;COUNT=250\r\nEND:VEVENT\r\n"
+    )
+    data = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//T//EN\r\n" + "".join(one.format(n=n) for n in range(10))
+    data += "END:VCALENDAR\r\n"
+    with pytest.raises(ValidationError) as exc:
+        services.events_import(actor=secretary, organization=province, leader=chairman, data=data.encode())
+    assert "import it in parts" in " ".join(exc.value.messages)
+    assert not Event.objects.exists() and not AuditEvent.objects.filter(verb="schedule.event.created").exists()

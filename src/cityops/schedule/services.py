@@ -68,6 +68,7 @@ register_kind(NOTIFICATION_KIND, gettext_lazy("Work calendar invitations and cha
 MAX_DURATION = timedelta(days=7)
 MAX_PARTICIPANTS = 200
 MAX_WARNINGS = 30
+MAX_IMPORT_OCCURRENCES = 2000
 FEED_TOUCH_RESOLUTION = timedelta(minutes=5)
 _EVENT_FIELDS = [
     "organization_id", "leader_id", "day", "session", "start", "end", "content", "location", "room_id",
@@ -718,6 +719,22 @@ def events_import(*, actor: Any, organization: Organization, leader: User, data:
     for item in parsed:
         if item.uid and item.recurrence_id is not None:
             moved.setdefault(item.uid, set()).add(item.recurrence_id)
+    planned = 0
+    for index, item in enumerate(parsed, start=1):
+        if item.rule and item.recurrence_id is None:
+            try:
+                exceptions = [*item.exceptions, *moved.get(item.uid, set())]
+                planned += len(recurrence_expand(item.rule, item.start, exceptions=exceptions).starts)
+            except ValidationError as exc:
+                raise ValidationError(
+                    _("Item %(n)d: %(error)s") % {"n": index, "error": " ".join(exc.messages)}
+                ) from exc
+        else:
+            planned += 1
+        if planned > MAX_IMPORT_OCCURRENCES:
+            raise ValidationError(
+                _("The file would add more than %(max)d items; import it in parts.") % {"max": MAX_IMPORT_OCCURRENCES}
+            )
     result = Imported(events=[])
     seen = set(
         Event.objects.filter(organization=organization, source_uid__in=[p.key for p in parsed if p.key]).values_list(
