@@ -76,3 +76,12 @@ def seed_demo(result: DemoSeedResult) -> None:
             accompanying_staff="LĐVP: Đ/c Chánh Văn phòng UBND tỉnh",
         )  # fmt: skip
         services.event_publish(actor=clerk, event=saved.event)
+    # A recurring item: the Chairman's regular citizen reception, every Thursday afternoon for eight weeks.
+    thursday = monday + dt.timedelta(days=3)
+    series = services.event_create(
+        actor=clerk, organization=province, leader=leader, start=_local(thursday, "14:00"),
+        end=_local(thursday, "16:30"), content="Tiếp công dân định kỳ của Chủ tịch UBND tỉnh",
+        location="Trụ sở Tiếp công dân tỉnh", preparing_agency=agencies.get("bn-vp-ubnd"),
+        recurrence="FREQ=WEEKLY;COUNT=8",
+    )  # fmt: skip
+    services.event_publish(actor=clerk, event=series.event, whole_series=True)
