@@ -199,3 +199,32 @@ def test_api_cross_agency_and_private_items(client, agency_a, head_a, clerk_a, c
 def test_api_writes_need_sign_in(client, province, chairman):
     assert client.post("/api/v1/schedule/events", _body(province, chairman),
                        content_type="application/json").status_code == 401  # fmt: skip
+
+
+def test_changes_since_the_first_publication_are_marked(client, make_event, office_clerk, province, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone as tz
+
+    real_now = tz.now
+    first = services.event_publish(actor=office_clerk, event=make_event(content="Họp thường kỳ"))
+    kept = services.event_publish(
+        actor=office_clerk, event=make_event(content="Làm việc với Sở Tài chính", start=at(2, 8), end=at(2, 9))
+    )
+    dropped = services.event_publish(
+        actor=office_clerk, event=make_event(content="Đi thực tế huyện", start=at(3, 8), end=at(3, 9))
+    )
+    later = real_now() + timedelta(hours=3)
+    monkeypatch.setattr(tz, "now", lambda: later)
+    services.event_update(actor=office_clerk, event=first, start=at(0, 9), end=at(0, 11), content="Họp thường kỳ")
+    services.event_cancel(actor=office_clerk, event=dropped)
+    services.event_publish(
+        actor=office_clerk, event=make_event(content="Tiếp đoàn công tác", start=at(4, 8), end=at(4, 9))
+    )
+    page = client.get(f"/schedule/public/{province.code}/?week=2026-W48").content.decode()
+    assert page.count('data-testid="change-added"') == 1 and page.count('data-testid="change-changed"') == 1
+    assert 'data-testid="schedule-changes"' in page
+    text = _pdf_text(client.get(f"/schedule/public/{province.code}/pdf/?week=2026-W48").content)
+    assert "[Mới] Tiếp đoàn" in text and "[Đã điều chỉnh] Họp thường kỳ" in text and "[Đã hủy] Đi thực tế" in text
+    assert "1 mới, 1 đã điều chỉnh, 1 đã hủy" in text
+    assert kept.revision == 1 and "Làm việc với Sở Tài chính" in text

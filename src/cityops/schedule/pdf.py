@@ -36,6 +36,14 @@ def week_pdf(*, title: str, organization: Any, monday: date, events: Sequence[An
     facts: list[tuple[str, str]] = []
     if summary.get("adjustments"):
         facts.append((_("Adjustments"), _("Adjusted %(n)d times") % {"n": summary["adjustments"]}))
+    if summary.get("added") or summary.get("changed") or summary.get("cancelled"):
+        facts.append(
+            (
+                _("Since the first publication"),
+                _("%(added)d new, %(changed)d changed, %(cancelled)d cancelled")
+                % {"added": summary["added"], "changed": summary["changed"], "cancelled": summary["cancelled"]},
+            )
+        )
     if summary.get("last_changed"):
         facts.append((_("Last updated:"), timezone.localtime(summary["last_changed"]).strftime("%H:%M %d/%m/%Y")))
     if facts:
@@ -52,6 +60,10 @@ def week_pdf(*, title: str, organization: Any, monday: date, events: Sequence[An
                 content = event.content
                 if event.status == EventStatus.CANCELLED:
                     content = f"[{_('Cancelled')}] {content}"
+                elif getattr(event, "change", "") == "added":
+                    content = f"[{_('New')}] {content}"
+                elif getattr(event, "change", "") == "changed":
+                    content = f"[{_('Changed')}] {content}"
                 if event.revision > 1:
                     content += " (" + _("revision %(n)d") % {"n": event.revision} + ")"
                 if event.accompanying_staff:

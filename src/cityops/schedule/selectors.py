@@ -201,12 +201,36 @@ def feed_people(actor: Any) -> QuerySet:
     return User.objects.filter(Q(pk=actor.pk) | Q(pk__in=leaders_served_by(actor))).order_by("full_name", "username")
 
 
+ADDED_GRACE = timedelta(hours=1)
+
+
 def week_summary(events: Any) -> dict[str, Any]:
-    """How often the week's published schedule was adjusted and when it last changed ("Điều chỉnh lần N")."""
+    """How often the week's published schedule was adjusted and when it last changed ("Điều chỉnh lần N").
+
+    Each published item also gets ``change``: what a reader of the first publication of the week would find
+    different — ``added`` (published more than an hour after the week's first publication), ``changed``
+    (revised since), ``cancelled``, or "" — so the page and the PDF can mark them.
+    """
     published = [e for e in events if e.revision > 0]
+    first = min((e.published_at for e in published if e.published_at), default=None)
+    counts = {"added": 0, "changed": 0, "cancelled": 0}
+    for event in events:
+        change = ""
+        if event.revision > 0:
+            if event.status == EventStatus.CANCELLED:
+                change = "cancelled"
+            elif first is not None and event.published_at and event.published_at > first + ADDED_GRACE:
+                change = "added"
+            elif event.revision > 1:
+                change = "changed"
+        event.change = change
+        if change:
+            counts[change] += 1
     return {
         "adjustments": sum(e.revision - 1 for e in published),
         "last_changed": max((e.last_changed_at for e in published), default=None),
+        "first_published": first,
+        **counts,
     }
 
 
