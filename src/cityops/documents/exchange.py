@@ -30,6 +30,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from cityops.core import audit
+from cityops.core.models import Organization
 from cityops.documents.choices import AuditVerbs, ExchangeDirection, ExchangeKind, ExchangeState
 from cityops.documents.models import ExchangeMessage, IncomingDocument, OutgoingDocument
 
@@ -132,7 +133,7 @@ def transport_for() -> Transport | None:
 
 def exchange_queue(
     *,
-    organization: object,
+    organization: Organization,
     kind: str,
     payload: bytes,
     organ_id: str,
@@ -247,7 +248,7 @@ def exchange_retry_due(*, now: dt.datetime | None = None, limit: int = 200) -> i
 
 def exchange_record_received(
     *,
-    organization: object,
+    organization: Organization,
     kind: str,
     payload: bytes,
     organ_id: str,

@@ -94,6 +94,7 @@ __all__ = [
     "outgoing_update",
     "reference_data_save",
     "register_export_audited",
+    "statistics_export_audited",
     "status_import",
 ]
 
@@ -591,7 +592,7 @@ def _destroy_files(actor: Any, incoming: IncomingDocument, reason: str) -> None:
     if not attachments:
         return
     destroyed = [{"name": a.original_name, "sha256": a.sha256, "size": a.size} for a in attachments]
-    names = [a.file.name for a in attachments if a.file]
+    names = [str(a.file.name) for a in attachments if a.file]
     storage = attachments[0].file.storage
     for attachment in attachments:
         attachment.delete()
@@ -1459,6 +1460,8 @@ def _external_recipients(document: OutgoingDocument) -> list[tuple[str, str]]:
 
 def _supersede(actor: Any, document: OutgoingDocument) -> None:
     """The replacement is issued: the replaced document and its internal copies point to it."""
+    if document.replaces_id is None:
+        return
     replaced = OutgoingDocument.objects.select_for_update().get(pk=document.replaces_id)
     if replaced.status not in {OutgoingStatus.ISSUED, OutgoingStatus.ARCHIVED}:
         return
@@ -1477,7 +1480,7 @@ def _supersede(actor: Any, document: OutgoingDocument) -> None:
     }
     for recipient in replaced.recipients.filter(delivery=Delivery.INTERNAL).select_related("incoming_document"):
         if recipient.incoming_document is not None:
-            copy = IncomingDocument.objects.select_for_update().get(pk=recipient.incoming_document_id)
+            copy = IncomingDocument.objects.select_for_update().get(pk=recipient.incoming_document.pk)
             _replace_incoming(actor, copy, new_copies.get(recipient.organization_id))
 
 
@@ -1699,6 +1702,15 @@ def register_export_audited(*, actor: Any, register: Register) -> None:
         actor=actor,
         target=register,
         data={"year": register.year, "direction": register.direction},
+    )
+
+
+def statistics_export_audited(*, actor: Any, date_from: dt.date, date_to: dt.date) -> None:
+    """Exporting the statistics is a read of every counted document: audit it."""
+    audit.record(
+        verb=AuditVerbs.STATISTICS_EXPORTED,
+        actor=actor,
+        data={"date_from": date_from.isoformat(), "date_to": date_to.isoformat()},
     )
 
 

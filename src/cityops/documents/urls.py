@@ -13,6 +13,7 @@ urlpatterns = [
     path("incoming/import/", views.incoming_import, name="incoming_import"),
     path("incoming/<int:pk>/", views.incoming_detail, name="incoming_detail"),
     path("incoming/<int:pk>/slip/", views.incoming_slip, name="incoming_slip"),
+    path("incoming/<int:pk>/slip.pdf", views.incoming_slip_pdf, name="incoming_slip_pdf"),
     path("incoming/<int:pk>/<slug:action>/", views.incoming_action, name="incoming_action"),
     path("outgoing/", views.outgoing_list, name="outgoing_list"),
     path("outgoing/new/", views.outgoing_new, name="outgoing_new"),
@@ -25,4 +26,9 @@ urlpatterns = [
     path("case-files/<int:pk>/", views.case_file_detail, name="case_file_detail"),
     path("registers/<int:pk>/xlsx/", views.register_xlsx, name="register_xlsx"),
     path("registers/<int:pk>/tracking.xlsx", views.register_tracking_xlsx, name="register_tracking_xlsx"),
+    path("registers/<int:pk>/pdf/", views.register_pdf, name="register_pdf"),
+    path("registers/<int:pk>/tracking.pdf", views.register_tracking_pdf, name="register_tracking_pdf"),
+    path("statistics/", views.statistics, name="statistics"),
+    path("statistics.xlsx", views.statistics_xlsx, name="statistics_xlsx"),
+    path("exchange/", views.exchange_log, name="exchange_log"),
 ]
