@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RegisterDirection(models.TextChoices):
@@ -103,15 +104,15 @@ class ExchangeKind(models.TextChoices):
 
 
 class ExchangeDirection(models.TextChoices):
-    OUT = "out", _("Sent")
-    IN = "in", _("Received")
+    OUT = "out", _("Sent to another agency")
+    IN = "in", _("Received from another agency")
 
 
 class ExchangeState(models.TextChoices):
     """Where a message of the exchange log stands; ``held`` means no transport may carry it."""
 
     QUEUED = "queued", _("Queued")
-    SENT = "sent", _("Sent")
+    SENT = "sent", pgettext_lazy("exchange state", "Sent")
     FAILED = "failed", _("Failed")
     HELD = "held", _("Held (no transport)")
     RECEIVED = "received", _("Received")

@@ -446,7 +446,9 @@ class DraftVersion(TimeStampedModel):
 class ExchangeMessage(TenantScopedModel):
     """The exchange log: every edXML package or status message sent or received, with its delivery attempts."""
 
-    direction = models.CharField(_("direction"), max_length=3, choices=ExchangeDirection.choices)
+    direction = models.CharField(
+        pgettext_lazy("exchange", "direction"), max_length=3, choices=ExchangeDirection.choices
+    )
     kind = models.CharField(_("kind"), max_length=8, choices=ExchangeKind.choices)
     business_type = models.PositiveSmallIntegerField(_("edXML business type"), null=True, blank=True)
     status_code = models.CharField(_("edXML status"), max_length=2, blank=True)
