@@ -146,3 +146,13 @@ def test_recalled_documents_stay_out_of_the_work(issued_with_file, clerk_a, cler
     with pytest.raises(ValidationError):
         services.incoming_register(actor=clerk_b, document=copy)
     assert issued_with_file.__class__.objects.get(pk=issued_with_file.pk).status == OutgoingStatus.RECALLED
+
+
+def test_the_api_shows_the_recipients_last_status(client, issued_with_file, clerk_a, clerk_b):
+    copy = issued_with_file.recipients.get().incoming_document
+    services.incoming_register(actor=clerk_b, document=copy)
+    client.force_login(clerk_a)
+    body = client.get(f"/api/v1/documents/outgoing/{issued_with_file.pk}").json()
+    assert body["recipients"][0]["last_status_code"] == "03" and body["recipients"][0]["last_status_at"]
+    client.force_login(clerk_b)
+    assert client.get(f"/api/v1/documents/outgoing/{issued_with_file.pk}").status_code == 404

@@ -127,3 +127,20 @@ def test_bad_periods(history, client, clerk_a):
 def test_statistics_need_a_sign_in(client):
     assert client.get(reverse("documents:statistics")).status_code == 302
     assert client.get(reverse("documents:statistics_xlsx")).status_code == 302
+
+
+def test_statistics_api(history, client, clerk_a, clerk_b, agency_a):
+    client.force_login(clerk_a)
+    response = client.get("/api/v1/documents/statistics", {"date_from": START, "date_to": END})
+    assert response.status_code == 200
+    assert response.json() == [
+        {"organization_id": agency_a.pk, "organization": agency_a.name, "received": 5, "done_on_time": 1,
+         "done_late": 2, "overdue": 2, "pending": 1, "outgoing_sent": 1},
+    ]  # fmt: skip
+    assert client.get("/api/v1/documents/statistics", {"date_from": END, "date_to": START}).status_code == 400
+    assert client.get("/api/v1/documents/statistics", {"date_from": "x", "date_to": END}).status_code in {400, 422}
+    client.force_login(clerk_b)
+    rows = client.get("/api/v1/documents/statistics", {"date_from": START, "date_to": END}).json()
+    assert [row["organization_id"] for row in rows] != [agency_a.pk]
+    client.logout()
+    assert client.get("/api/v1/documents/statistics", {"date_from": START, "date_to": END}).status_code == 401

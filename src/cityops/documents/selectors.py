@@ -229,6 +229,7 @@ def handling_statistics(
     from django.utils import timezone
 
     end = min(date_to, today or timezone.localdate())
+    period_start = timezone.make_aware(dt.datetime.combine(date_from, dt.time.min))
     rows: dict[int, HandlingRow] = {}
 
     def row(org_id: int, name: str) -> HandlingRow:
@@ -241,6 +242,7 @@ def handling_statistics(
         .exclude(status__in=WITHDRAWN)
         .filter(created_at__date__lte=date_to)
         .annotate(done_at=Max("events__created_at", filter=Q(events__action="done")))
+        .filter(Q(done_at__isnull=True) | Q(done_at__gte=period_start))  # finished before the period: not counted
         .values_list("organization_id", "organization__name", "created_at", "due_date", "done_at")
     )
     for org_id, name, created_at, due_date, done_at in incoming.iterator(chunk_size=2000):
