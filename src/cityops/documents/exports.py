@@ -270,3 +270,63 @@ def statistics_xlsx(rows: list[Any], total: Any, date_from: Any, date_to: Any) -
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+CASE_FILE_ITEM_COLUMNS = (
+    ("Số TT", 12), ("Số, ký hiệu văn bản", 30), ("Ngày tháng văn bản", 24), ("Tác giả văn bản", 40),
+    ("Trích yếu nội dung văn bản", 123), ("Số trang", 16), ("Ghi chú", 22),
+)  # fmt: skip
+CASE_FILE_COLUMNS = (
+    ("Số, ký hiệu hồ sơ", 30), ("Tiêu đề hồ sơ", 95), ("Thời gian bắt đầu", 26), ("Thời gian kết thúc", 26),
+    ("Thời hạn bảo quản", 34), ("Số lượng văn bản", 22), ("Ghi chú", 34),
+)  # fmt: skip
+
+
+def case_file_items_pdf(case_file: Any) -> bytes:
+    """Mục lục văn bản trong hồ sơ (Appendix VI I.V): the documents of one case file in order."""
+    from cityops.core.pdf import PdfReport
+
+    report = PdfReport(
+        title="MỤC LỤC VĂN BẢN TRONG HỒ SƠ",
+        subtitle=f"Hồ sơ số {case_file.notation}: {case_file.title}",
+        landscape=True,
+        issuer=case_file.organization.name,
+    )
+    rows = []
+    for item in case_file.items.select_related("incoming", "outgoing", "outgoing__organization"):
+        doc = item.document
+        author = doc.sender_name if item.incoming_id else doc.organization.name
+        rows.append([item.ordinal, doc.code, _date(doc.issued_date), author, doc.subject, doc.page_amount or "", ""])
+    report.table(
+        [name for name, _width in CASE_FILE_ITEM_COLUMNS],
+        rows,
+        widths=[width for _name, width in CASE_FILE_ITEM_COLUMNS],
+        empty_text="Hồ sơ chưa có văn bản.",
+    )
+    return report.output()
+
+
+def case_files_pdf(case_files: Any, year: int) -> bytes:
+    """Mục lục hồ sơ of a year (Appendix VI I.V): every case file the reader may see."""
+    from cityops.core.pdf import PdfReport
+
+    report = PdfReport(title=f"MỤC LỤC HỒ SƠ NĂM {year}", landscape=True)
+    rows = [
+        [
+            f.notation,
+            f.title,
+            _date(f.start_date),
+            _date(f.end_date),
+            "Vĩnh viễn" if f.retention.years is None else f"{f.retention.years} năm",
+            f.items.count(),
+            f.organization.name,
+        ]  # fmt: skip
+        for f in case_files
+    ]
+    report.table(
+        [name for name, _width in CASE_FILE_COLUMNS],
+        rows,
+        widths=[width for _name, width in CASE_FILE_COLUMNS],
+        empty_text="Không có hồ sơ.",
+    )
+    return report.output()

@@ -367,6 +367,7 @@ class CaseFile(TenantScopedModel):
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"), null=True, blank=True)
     deposit_due = models.DateField(_("deposit to the archive by"), null=True, blank=True)
+    deposit_reminded_at = models.DateTimeField(_("deposit reminder sent"), null=True, blank=True, editable=False)
     description = models.CharField(_("description"), max_length=500, blank=True)
 
     class Meta:

@@ -67,6 +67,8 @@ __all__ = [
     "case_file_add",
     "case_file_close",
     "case_file_create",
+    "case_file_deposit_reminders",
+    "case_file_export_audited",
     "document_add_attachment",
     "document_viewed",
     "edxml_import",
@@ -1798,6 +1800,58 @@ def case_file_close(*, actor: Any, case_file: CaseFile) -> CaseFile:
             data={"end_date": locked.end_date, "deposit_due": locked.deposit_due},
         )
     return locked
+
+
+def case_file_export_audited(*, actor: Any, case_file: CaseFile | None, year: int | None = None) -> None:
+    """Printing a case file's catalogue (or the year's list of files) is a read: audit it."""
+    audit.record(
+        verb="documents.case_file.exported",
+        actor=actor,
+        target=case_file,
+        data={"year": year if case_file is None else case_file.year},
+    )
+
+
+DEPOSIT_REMINDER_DAYS = 30  # Appendix VI III: notify 30 days before a file is due in the archive
+
+
+def case_file_deposit_reminders(*, today: dt.date | None = None) -> int:
+    """Tell the clerks and leaders of each closed case file due in the archive within 30 days (once per file).
+
+    Run from a timer (``cityops documents_deposit_reminders``); a file is claimed by setting
+    ``deposit_reminded_at`` in one conditional UPDATE, so two runs never remind twice.
+    """
+    today = today or _local_today()
+    due = CaseFile.objects.filter(
+        status=CaseFile.Status.CLOSED,
+        deposit_due__isnull=False,
+        deposit_due__lte=today + dt.timedelta(days=DEPOSIT_REMINDER_DAYS),
+        deposit_reminded_at__isnull=True,
+    ).select_related("organization")
+    sent = 0
+    for case_file in due:
+        with transaction.atomic():
+            claimed = CaseFile.objects.filter(pk=case_file.pk, deposit_reminded_at__isnull=True).update(
+                deposit_reminded_at=timezone.now()
+            )
+            if not claimed:
+                continue
+            people = _staff_of([case_file.organization], roles={"clerk", "leader", "agency_head"})
+            _notify_later(
+                people,
+                _("Case file %(notation)s is due in the archive by %(date)s")
+                % {"notation": case_file.notation, "date": f"{case_file.deposit_due:%d/%m/%Y}"},
+                f"/documents/case-files/{case_file.pk}/",
+                case_file.organization,
+            )
+            audit.record(
+                verb="documents.case_file.deposit_reminded",
+                target=case_file,
+                organization=case_file.organization,
+                data={"deposit_due": case_file.deposit_due, "recipients": [u.pk for u in people]},
+            )
+            sent += 1
+    return sent
 
 
 def reference_data_save(*, actor: Any, instance: DocumentType | RetentionRule) -> None:

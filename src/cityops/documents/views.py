@@ -533,3 +533,23 @@ def exchange_log(request: HttpRequest) -> HttpResponse:
     return render(
         request, "documents/exchange_log.html", {"page": _page(request, selectors.exchange_log(actor=request.user))}
     )
+
+
+@staff_required
+def case_file_items_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mục lục văn bản trong hồ sơ as PDF."""
+    case_file = selectors.case_file_get(actor=request.user, id=pk)
+    services.case_file_export_audited(actor=request.user, case_file=case_file)
+    return _file(exports.case_file_items_pdf(case_file), "application/pdf", f"muc-luc-van-ban-ho-so-{pk}.pdf")
+
+
+@staff_required
+def case_files_pdf(request: HttpRequest) -> HttpResponse:
+    """Mục lục hồ sơ of a year (``?year=``, default this year) as PDF."""
+    raw = request.GET.get("year") or str(timezone.localdate().year)
+    if not raw.isdigit() or not 1900 <= int(raw) <= 2999:
+        raise BadRequest(_("Check the year."))
+    year = int(raw)
+    case_files = selectors.case_file_list(actor=request.user).filter(year=year)
+    services.case_file_export_audited(actor=request.user, case_file=None, year=year)
+    return _file(exports.case_files_pdf(case_files, year), "application/pdf", f"muc-luc-ho-so-{year}.pdf")
