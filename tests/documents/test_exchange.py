@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import http.server
+import io
 import socket
 import threading
 
@@ -172,9 +173,21 @@ def test_air_gapped_deployments_never_use_the_network(agency_a, settings):
     assert exchange.exchange_send(message.pk) == ExchangeState.HELD
 
 
-def test_no_transport_holds_messages(agency_a, settings):
+def test_no_transport_holds_messages_until_one_is_configured(agency_a, settings, exchange_outbox):
+    from django.core.management import call_command
+
     settings.DOCUMENTS_EXCHANGE_TRANSPORT = ""
-    assert _queued_message(agency_a).state == ExchangeState.HELD
+    message = _queued_message(agency_a)
+    assert message.state == ExchangeState.HELD
+    call_command("documents_exchange", "--release-held", stdout=io.StringIO())
+    message.refresh_from_db()
+    assert message.state == ExchangeState.HELD  # still nowhere to send it
+    settings.DOCUMENTS_EXCHANGE_TRANSPORT = "outbox"
+    out = io.StringIO()
+    call_command("documents_exchange", "--release-held", stdout=out)
+    assert "held messages queued: 1" in out.getvalue() and "messages attempted: 1" in out.getvalue()
+    message.refresh_from_db()
+    assert message.state == ExchangeState.SENT and (exchange_outbox / message.remote_id).exists()
 
 
 def test_unwritable_outbox_is_a_recorded_failure(agency_a, settings, tmp_path):

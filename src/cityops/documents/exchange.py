@@ -40,6 +40,7 @@ __all__ = [
     "TransportError",
     "exchange_queue",
     "exchange_record_received",
+    "exchange_release_held",
     "exchange_retry_due",
     "exchange_send",
     "exchange_send_task",
@@ -244,6 +245,15 @@ def exchange_retry_due(*, now: dt.datetime | None = None, limit: int = 200) -> i
     for pk in due:
         exchange_send(pk)
     return len(due)
+
+
+def exchange_release_held() -> int:
+    """Queue the held messages again once a transport is configured (they were kept, not lost)."""
+    if transport_for() is None:
+        return 0
+    return ExchangeMessage.objects.filter(direction=ExchangeDirection.OUT, state=ExchangeState.HELD).update(
+        state=ExchangeState.QUEUED, next_attempt_at=timezone.now()
+    )
 
 
 def exchange_record_received(
