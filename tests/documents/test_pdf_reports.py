@@ -116,3 +116,13 @@ def test_slip_pdf_of_another_agency_is_not_found(client, clerk_b, make_incoming)
     doc = make_incoming()
     client.force_login(clerk_b)
     assert client.get(reverse("documents:incoming_slip_pdf", args=[doc.pk])).status_code == 404
+
+
+def test_register_list_carries_the_period_to_the_pdf_links(client, clerk_a, make_incoming):
+    doc = services.incoming_register(actor=clerk_a, document=make_incoming())
+    client.force_login(clerk_a)
+    page = client.get(reverse("documents:register_list"), {"date_from": "2026-01-01", "date_to": "2026-03-31"})
+    link = reverse("documents:register_pdf", args=[doc.register_id])
+    assert f"{link}?date_from=2026-01-01&amp;date_to=2026-03-31" in page.text
+    page = client.get(reverse("documents:register_list"), {"date_from": "bad"})
+    assert page.status_code == 200 and f'href="{link}"' in page.text

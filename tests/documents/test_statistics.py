@@ -144,3 +144,12 @@ def test_statistics_api(history, client, clerk_a, clerk_b, agency_a):
     assert [row["organization_id"] for row in rows] != [agency_a.pk]
     client.logout()
     assert client.get("/api/v1/documents/statistics", {"date_from": START, "date_to": END}).status_code == 401
+
+
+def test_statistics_page_defaults_to_this_month(client, clerk_a, make_incoming, agency_a):
+    make_incoming()
+    client.force_login(clerk_a)
+    page = client.get(reverse("documents:statistics"))
+    assert page.status_code == 200 and '<td data-testid="received">1</td>' in page.text
+    today = timezone.localdate()
+    assert today.replace(day=1).strftime("%d/%m/%Y") in page.text
