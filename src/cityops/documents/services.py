@@ -370,7 +370,19 @@ def document_viewed(*, actor: Any, document: DocumentBase) -> None:
 
 
 def _find_duplicate(document: IncomingDocument) -> IncomingDocument | None:
-    """An earlier document of the same receiver with the same issuing organisation, number and notation."""
+    """An earlier document of the same receiver with the same issuing organisation, number and notation, or with
+    the same document identifier (Appendix VI III.1.h); updates and replacements share it on purpose."""
+    if document.edxml_document_id and document.edxml_business_type in (None, edxml.BusinessDocType.NEW):
+        same_id = (
+            IncomingDocument.objects.filter(
+                organization=document.organization, edxml_document_id=document.edxml_document_id
+            )
+            .exclude(pk=document.pk)
+            .order_by("created_at", "id")
+            .first()
+        )
+        if same_id is not None:
+            return same_id
     if not (document.number and document.notation):
         return None
     candidates = IncomingDocument.objects.filter(
