@@ -156,3 +156,32 @@ def test_the_api_shows_the_recipients_last_status(client, issued_with_file, cler
     assert body["recipients"][0]["last_status_code"] == "03" and body["recipients"][0]["last_status_at"]
     client.force_login(clerk_b)
     assert client.get(f"/api/v1/documents/outgoing/{issued_with_file.pk}").status_code == 404
+
+
+def test_a_reply_is_drafted_from_the_incoming_document_and_answers_it_in_edxml(
+    client, clerk_a, leader_a, clerk_b, agency_a, decision_type
+):
+    incoming = services.edxml_import(actor=clerk_a, organization=agency_a, data=sample("edoc_new.edxml"))
+    client.force_login(leader_a)
+    page = client.get(reverse("documents:incoming_detail", args=[incoming.pk]))
+    assert 'data-testid="draft-reply"' in page.text
+    url = reverse("documents:outgoing_new") + f"?reply_to={incoming.pk}"
+    assert 'data-testid="reply-to"' in client.get(url).text
+    response = client.post(
+        url, {"organization": agency_a.pk, "document_type": decision_type.pk, "subject": "Trả lời", "urgency": 0,
+              "confidentiality": 0},
+    )  # fmt: skip
+    reply = OutgoingDocument.objects.get(subject="Trả lời")
+    assert response.status_code == 302 and reply.reply_to == incoming
+    reply = services.outgoing_approve(actor=leader_a, document=services.outgoing_submit(actor=leader_a, document=reply))
+    reply = services.outgoing_number(actor=clerk_a, document=reply)
+    reply = services.outgoing_issue(actor=clerk_a, document=reply, external=[("002.00.20.H13", "UBND xã Hòa Tiến")])
+    from cityops.documents import edxml
+
+    answered = edxml.parse_package(reply.recipients.get().package.encode()).package.header.response_for
+    assert answered[0].document_id == incoming.edxml_document_id and answered[0].code == incoming.code
+    page = client.get(reverse("documents:incoming_detail", args=[incoming.pk]))
+    assert reply.code in page.text
+    # Another agency cannot draft a reply to it (nor learn that it exists).
+    client.force_login(clerk_b)
+    assert client.get(url).status_code in {403, 404}

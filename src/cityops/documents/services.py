@@ -1326,6 +1326,7 @@ def outgoing_edxml_package(
         ),
         document_id=document.edxml_document_id or None,
         to_places=tuple(line.strip() for line in document.recipients_text.splitlines() if line.strip()),
+        response_for=_response_for(document),
     )
     package = edxml.Package(
         header=header,
@@ -1346,6 +1347,21 @@ def outgoing_edxml_package(
         attachments=attachments,
     )
     return edxml.build_package(package)
+
+
+def _response_for(document: OutgoingDocument) -> tuple[edxml.ResponseFor, ...]:
+    """``ResponseFor``: the received document this one answers, so the other side links the reply."""
+    answered = document.reply_to
+    if answered is None or not (answered.edxml_document_id or answered.code):
+        return ()
+    return (
+        edxml.ResponseFor(
+            organ_id=answered.sender_organ_id or None,
+            code=answered.code or None,
+            promulgation_date=answered.issued_date,
+            document_id=answered.edxml_document_id or None,
+        ),
+    )
 
 
 def _deliver_internally(actor: Any, document: OutgoingDocument, recipient_org: Organization) -> IncomingDocument:

@@ -112,6 +112,8 @@ def incoming_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "directions": document.directions.select_related("lead_unit", "leader").prefetch_related("supporting_units"),
         "can": selectors.incoming_permissions(request.user, document),
         "direct_form": DirectForm(units=units), "forward_form": ForwardForm(units=units),
+        "can_reply": selectors.organizations_for(request.user, "draft", OutgoingDocument)
+        .filter(pk=document.organization_id).exists(),
     })  # fmt: skip
 
 
@@ -250,11 +252,19 @@ def outgoing_new(request: HttpRequest) -> HttpResponse:
     organizations = selectors.organizations_for(request.user, "draft", OutgoingDocument)
     if not organizations.exists():
         raise PermissionDenied(_("You may not draft documents."))
+    reply_to = None
+    if request.GET.get("reply_to"):
+        # A reply to an incoming document the user may see (``?reply_to=<id>``); anything else is a 404.
+        reply_to = selectors.incoming_get(actor=request.user, id=request.GET["reply_to"][:20])
+        organizations = organizations.filter(pk=reply_to.organization_id)
     form = OutgoingForm(request.POST or None, request.FILES or None, organizations=organizations)
     if request.method == "POST" and form.is_valid():
+        data = form.service_data()
+        if reply_to is not None:
+            data["reply_to"] = reply_to
         try:
             document = services.outgoing_draft(
-                actor=request.user, organization=form.cleaned_data["organization"], data=form.service_data(),
+                actor=request.user, organization=form.cleaned_data["organization"], data=data,
                 files=form.cleaned_data["attached_files"],
             )  # fmt: skip
         except ValidationError as exc:
@@ -264,6 +274,7 @@ def outgoing_new(request: HttpRequest) -> HttpResponse:
             return redirect("documents:outgoing_detail", pk=document.pk)
     return render(request, "documents/outgoing_form.html", {
         "form": form, "confidential_reason": services.confidential_reason(), "air_gapped": services.air_gapped(),
+        "reply_to": reply_to,
     })  # fmt: skip
 
 
