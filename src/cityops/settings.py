@@ -340,6 +340,13 @@ DIRECTIVES_DUE_SOON_WORKING_DAYS = env_int("DIRECTIVES_DUE_SOON_WORKING_DAYS", 3
 # Secret documents (Mật and above) keep content and files only on a deployment declared air-gapped.
 DOCUMENTS_AIR_GAPPED = env_bool("DOCUMENTS_AIR_GAPPED", False)
 DOCUMENTS_EDXML_MAX_BYTES = env_int("DOCUMENTS_EDXML_MAX_BYTES", 50 * 1024 * 1024)
+# edXML exchange transport: "outbox" (files in DOCUMENTS_EXCHANGE_OUTBOX), "http" (POST to the exchange
+# platform at DOCUMENTS_EXCHANGE_URL; refused when air-gapped) or "" (nothing leaves: messages are held).
+DOCUMENTS_EXCHANGE_TRANSPORT = os.environ.get("DOCUMENTS_EXCHANGE_TRANSPORT", "outbox")
+DOCUMENTS_EXCHANGE_OUTBOX = Path(os.environ.get("DOCUMENTS_EXCHANGE_OUTBOX", VAR_DIR / "edxml-outbox"))
+DOCUMENTS_EXCHANGE_URL = os.environ.get("DOCUMENTS_EXCHANGE_URL", "")
+DOCUMENTS_EXCHANGE_TIMEOUT = env_int("DOCUMENTS_EXCHANGE_TIMEOUT", 20)
+DOCUMENTS_EXCHANGE_MAX_ATTEMPTS = env_int("DOCUMENTS_EXCHANGE_MAX_ATTEMPTS", 6)
 
 # --- API ------------------------------------------------------------------------------------------------
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 100)

@@ -21,6 +21,14 @@ def sample(name: str) -> bytes:
     return (SAMPLES / name).read_bytes()
 
 
+@pytest.fixture(autouse=True)
+def exchange_outbox(settings, tmp_path):
+    """Every test sends edXML into its own outbox directory (never the deployment's)."""
+    settings.DOCUMENTS_EXCHANGE_TRANSPORT = "outbox"
+    settings.DOCUMENTS_EXCHANGE_OUTBOX = tmp_path / "outbox"
+    return tmp_path / "outbox"
+
+
 @pytest.fixture
 def unit_a(agency_a):
     return OrganizationFactory(name="Phòng Quản lý xây dựng", code="sxd-qlxd", kind="unit", parent=agency_a)

@@ -27,3 +27,4 @@ def test_admin_pages_load(admin_client, decision_type):
     assert admin_client.get("/admin/documents/documenttype/").status_code == 200
     assert admin_client.get(f"/admin/documents/documenttype/{decision_type.pk}/change/").status_code == 200
     assert admin_client.get("/admin/documents/incomingdocument/").status_code == 200
+    assert admin_client.get("/admin/documents/exchangemessage/").status_code == 200

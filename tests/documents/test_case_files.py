@@ -89,3 +89,55 @@ def test_case_file_pages(client, clerk_a, clerk_b, agency_a, make_incoming, rule
     client.force_login(clerk_b)
     assert client.get(detail).status_code == 404
     assert 'data-testid="case-file-row"' not in client.get(reverse("documents:case_file_list")).text
+
+
+def test_deposit_reminder_is_sent_once_thirty_days_ahead(
+    clerk_a, leader_a, clerk_b, agency_a, rules, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from cityops.core.models import Notification
+    from cityops.documents.models import CaseFile
+
+    case_file = services.case_file_create(
+        actor=clerk_a,
+        organization=agency_a,
+        title="Hồ sơ quy hoạch",
+        notation="02.QH",
+        retention=rules.get(code="10-nam"),
+    )
+    case_file = services.case_file_close(actor=clerk_a, case_file=case_file)
+    due = case_file.deposit_due
+    assert services.case_file_deposit_reminders(today=due - timedelta(days=31)) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.case_file_deposit_reminders(today=due - timedelta(days=30)) == 1
+    assert services.case_file_deposit_reminders(today=due) == 0  # once only
+    assert CaseFile.objects.get(pk=case_file.pk).deposit_reminded_at is not None
+    reminded = set(Notification.objects.values_list("recipient_id", flat=True))
+    assert {clerk_a.pk, leader_a.pk} <= reminded and clerk_b.pk not in reminded
+
+
+def test_catalogues_print_as_pdf(client, clerk_a, clerk_b, agency_a, make_incoming, rules):
+    from django.urls import reverse
+
+    from tests.documents.test_pdf_reports import pdf_text
+
+    case_file = services.case_file_create(
+        actor=clerk_a,
+        organization=agency_a,
+        title="Hồ sơ cấp phép",
+        notation="03.CP",
+        retention=rules.get(code="10-nam"),
+    )
+    services.case_file_add(actor=clerk_a, case_file=case_file, document=make_incoming(subject="Về việc cấp phép"))
+    client.force_login(clerk_a)
+    items = client.get(reverse("documents:case_file_items_pdf", args=[case_file.pk]))
+    assert items.status_code == 200 and items["Content-Type"] == "application/pdf"
+    text = pdf_text(items.content)
+    assert "MỤC LỤC VĂN BẢN TRONG HỒ SƠ" in text and "Về việc cấp phép" in text and "Văn phòng Chính phủ" in text
+    listing = pdf_text(client.get(reverse("documents:case_files_pdf"), {"year": case_file.year}).content)
+    assert "03.CP" in listing and "10 năm" in listing
+    assert client.get(reverse("documents:case_files_pdf"), {"year": "20x6"}).status_code == 400
+    client.force_login(clerk_b)
+    assert client.get(reverse("documents:case_file_items_pdf", args=[case_file.pk])).status_code == 404
+    assert "03.CP" not in pdf_text(client.get(reverse("documents:case_files_pdf"), {"year": case_file.year}).content)

@@ -253,7 +253,7 @@ def test_update_package_changes_the_earlier_record(clerk_a, agency_a):
     assert earlier.subject.startswith("V/v kết nối, liên thông")
 
 
-def test_replacement_package_recalls_what_it_replaces(clerk_a, agency_a):
+def test_replacement_package_supersedes_what_it_replaces(clerk_a, agency_a):
     first = services.edxml_import(actor=clerk_a, organization=agency_a, data=sample("edoc_new.edxml"))
     # The sample replaces document 7806 (its ReplacementInfo), not the 7816 it carries itself.
     IncomingDocument.objects.filter(pk=first.pk).update(edxml_document_id="000.00.00.G22,2014/01/30,7806/VPCP-TTĐT")
@@ -261,7 +261,7 @@ def test_replacement_package_recalls_what_it_replaces(clerk_a, agency_a):
     replacement = services.edxml_import(actor=clerk_a, organization=agency_a, data=sample("edoc_replacement.edxml"))
     assert replacement.pk != first.pk
     first.refresh_from_db()
-    assert first.status == "recalled"
+    assert first.status == "replaced" and first.replaced_by == replacement
     assert replacement.status == "received"
     untouched.refresh_from_db()
     assert untouched.status == "received"

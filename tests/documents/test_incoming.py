@@ -170,3 +170,18 @@ def test_reading_is_logged(make_incoming, clerk_a):
     doc = make_incoming()
     services.document_viewed(actor=clerk_a, document=doc)
     assert AuditEvent.objects.filter(verb="documents.document.viewed", target_id=str(doc.pk), actor=clerk_a).exists()
+
+
+def test_the_same_document_identifier_twice_is_flagged(clerk_a, agency_a, make_incoming):
+    from cityops.documents.models import IncomingDocument
+
+    first = make_incoming(number="7", notation="UBND-VP")
+    IncomingDocument.objects.filter(pk=first.pk).update(edxml_document_id="000.00.00.H27,2026/01/05,9/UBND-VP")
+    from tests.documents.conftest import sample
+
+    data = sample("edoc_new.edxml").replace(
+        b"000.00.00.G22,2015/09/30,7816/VPCP-TT\xc4\x90T", b"000.00.00.H27,2026/01/05,9/UBND-VP"
+    )
+    second = services.edxml_import(actor=clerk_a, organization=agency_a, data=data)
+    assert second.duplicate_of == first
+    assert "duplicate" in {w["code"] for w in second.import_warnings}

@@ -1,4 +1,5 @@
-"""Browser journey: a clerk imports an edXML package and registers it; the agency head directs it; the slip shows it."""
+"""Browser journey: a clerk imports an edXML package and registers it; the agency head directs it; the slip shows it
+(and prints as PDF); the sender is told by status messages, seen in the exchange log; the statistics count it."""
 
 from __future__ import annotations
 
@@ -18,6 +19,13 @@ CLERK = "van.thu"
 PASSWORD = "Secret-pass-123"
 
 
+@pytest.fixture(autouse=True)
+def exchange_outbox(settings, tmp_path):
+    settings.DOCUMENTS_EXCHANGE_TRANSPORT = "outbox"
+    settings.DOCUMENTS_EXCHANGE_OUTBOX = tmp_path / "outbox"
+    return tmp_path / "outbox"
+
+
 @pytest.fixture
 def clerk(transactional_db, agency_a):
     user = UserFactory(username=CLERK, full_name="Trần Thị Văn Thư", language="vi")
@@ -26,7 +34,7 @@ def clerk(transactional_db, agency_a):
 
 
 def test_clerk_registers_an_incoming_document_from_edxml(
-    page, live_server, clerk, leader, screenshot_dir, csp_violations
+    page, live_server, clerk, leader, screenshot_dir, csp_violations, exchange_outbox
 ):
     log_in(page, CLERK, PASSWORD)
     page.goto("/documents/")
@@ -63,4 +71,18 @@ def test_clerk_registers_an_incoming_document_from_edxml(
     expect(page.get_by_test_id("events").get_by_test_id("event")).to_have_count(3)
     page.get_by_test_id("slip-link").click()
     expect(page.get_by_test_id("slip-direction")).to_contain_text("Sở Xây dựng")
+    slip_pdf = page.request.get(detail.rstrip("/") + "/slip.pdf")
+    assert slip_pdf.ok and slip_pdf.headers["content-type"] == "application/pdf"
+
+    # The sender was told at each step: 01 arrived, 03 registered, 04 assigned (files in the outbox).
+    page.goto("/documents/exchange/")
+    expect(page.get_by_test_id("exchange-row")).to_have_count(4)  # the package received + three status messages
+    assert len(list(exchange_outbox.glob("*-status-*.edxml"))) == 3
+
+    # The statistics count it as received this month and still open.
+    page.get_by_test_id("documents-nav").get_by_test_id("statistics-link").click()
+    row = page.get_by_test_id("statistics-row")
+    expect(row.get_by_test_id("received")).to_have_text("1")
+    expect(row.get_by_test_id("pending")).to_have_text("1")
+    page.screenshot(path=str(screenshot_dir / "documents-statistics.png"), full_page=True)
     assert csp_violations == []

@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from cityops.documents import services
-from cityops.documents.models import DocumentType, IncomingDocument, OutgoingDocument, RetentionRule
+from cityops.documents.models import DocumentType, ExchangeMessage, IncomingDocument, OutgoingDocument, RetentionRule
 
 
 class ReferenceDataAdmin(admin.ModelAdmin):
@@ -57,3 +57,12 @@ class IncomingDocumentAdmin(ReadOnlyAdmin):
 class OutgoingDocumentAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "organization", "status", "issued_date")
     list_filter = ("status", "confidentiality")
+
+
+@admin.register(ExchangeMessage)
+class ExchangeMessageAdmin(ReadOnlyAdmin):
+    """The exchange log, for operators chasing a delivery (retries run by themselves)."""
+
+    list_display = ("created_at", "organization", "direction", "kind", "status_code", "counterpart_organ_id", "state")
+    list_filter = ("direction", "kind", "state")
+    search_fields = ("document_id", "counterpart_organ_id", "counterpart_name")

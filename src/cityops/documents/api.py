@@ -2,7 +2,8 @@
 
 ``GET /api/v1/documents/incoming``, ``GET .../incoming/{id}``, ``POST .../incoming/import`` (an edXML
 file: a document package becomes an incoming document, a status message is recorded), ``GET
-/documents/outgoing``, ``GET /documents/outgoing/{id}``. Every read of one document is written to the access log.
+/documents/outgoing``, ``GET /documents/outgoing/{id}`` (with its recipients' last status), ``GET
+/documents/statistics?date_from=&date_to=``. Every read of one document is written to the access log.
 """
 
 # No ``from __future__ import annotations``: ninja reads these annotations at runtime.
@@ -63,9 +64,43 @@ class IncomingOut(DocumentOut):
     import_warnings: list[WarningOut]
 
 
+class RecipientOut(Schema):
+    name: str
+    organ_id: str
+    delivery: str
+    last_status_code: str
+    last_status_at: datetime | None
+    last_status_note: str
+
+
 class OutgoingOut(DocumentOut):
     serial: int | None
     issued_at: datetime | None
+    replaces_id: int | None
+
+
+class OutgoingDetailOut(OutgoingOut):
+    recipients: list[RecipientOut]
+
+    @staticmethod
+    def resolve_recipients(obj: OutgoingDocument) -> list:
+        return list(obj.recipients.all())
+
+
+class StatisticsIn(Schema):
+    date_from: date
+    date_to: date
+
+
+class StatisticsRowOut(Schema):
+    organization_id: int
+    organization: str
+    received: int
+    done_on_time: int
+    done_late: int
+    overdue: int
+    pending: int
+    outgoing_sent: int
 
 
 class DocumentFilter(Schema):
@@ -131,9 +166,17 @@ def list_outgoing(request: HttpRequest, filters: Query[DocumentFilter]) -> objec
     return selectors.outgoing_list(actor=request.user, filters=filters.dict())
 
 
-@router.get("/outgoing/{int:document_id}", response={200: OutgoingOut, **error_responses(401, 404)})
+@router.get("/outgoing/{int:document_id}", response={200: OutgoingDetailOut, **error_responses(401, 404)})
 def get_outgoing(request: HttpRequest, document_id: int) -> OutgoingDocument:
-    """One outgoing document (the read is logged)."""
+    """One outgoing document with its recipients' last status (code, time, description); the read is logged."""
     document = selectors.outgoing_get(actor=request.user, id=document_id)
     services.document_viewed(actor=request.user, document=document)
     return document
+
+
+@router.get("/statistics", response={200: list[StatisticsRowOut], **error_responses(400, 401)})
+def statistics(request: HttpRequest, period: Query[StatisticsIn]) -> object:
+    """Handling statistics per agency for a period (at most ten years), over the documents the caller may see."""
+    if period.date_from > period.date_to or (period.date_to - period.date_from).days > 3660:
+        raise ApiError(400, "validation_error", "Check the period.", [("date_from", "Check the period.")])
+    return selectors.handling_statistics(actor=request.user, date_from=period.date_from, date_to=period.date_to)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RegisterDirection(models.TextChoices):
@@ -46,6 +47,8 @@ class IncomingStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("In progress")
     DONE = "done", _("Done")
     RECALLED = "recalled", _("Recalled by the sender")
+    REPLACED = "replaced", _("Replaced by the sender")
+    REJECTED = "rejected", _("Returned to the sender")
 
 
 class OutgoingStatus(models.TextChoices):
@@ -58,6 +61,7 @@ class OutgoingStatus(models.TextChoices):
     ISSUED = "issued", _("Issued")
     ARCHIVED = "archived", _("Archived")
     RECALLED = "recalled", _("Recalled")
+    REPLACED = "replaced", _("Replaced")
 
 
 class EventAction(models.TextChoices):
@@ -79,6 +83,9 @@ class EventAction(models.TextChoices):
     ARCHIVED = "archived", _("Archived")
     STATUS_RECEIVED = "status_received", _("Status message received")
     RECALLED = "recalled", _("Recalled")
+    REJECTED = "rejected", _("Returned to the sender")
+    UPDATED = "updated", _("Updated after issue")
+    REPLACED = "replaced", _("Replaced")
 
 
 class AssignmentRole(models.TextChoices):
@@ -87,6 +94,28 @@ class AssignmentRole(models.TextChoices):
     LEAD = "lead", _("Lead unit")
     SUPPORT = "support", _("Supporting unit")
     FORWARDED = "forwarded", _("Forwarded to")
+
+
+class ExchangeKind(models.TextChoices):
+    """What an exchanged edXML file is: a document package or a status message."""
+
+    PACKAGE = "package", _("Document package")
+    STATUS = "status", _("Status message")
+
+
+class ExchangeDirection(models.TextChoices):
+    OUT = "out", _("Sent to another agency")
+    IN = "in", _("Received from another agency")
+
+
+class ExchangeState(models.TextChoices):
+    """Where a message of the exchange log stands; ``held`` means no transport may carry it."""
+
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", pgettext_lazy("exchange state", "Sent")
+    FAILED = "failed", _("Failed")
+    HELD = "held", _("Held (no transport)")
+    RECEIVED = "received", _("Received")
 
 
 class Delivery(models.TextChoices):
@@ -118,3 +147,39 @@ class AuditVerbs:
     ATTACHMENT_ADDED = "documents.attachment.added"
     REGISTER_EXPORTED = "documents.register.exported"
     REGISTER_CREATED = "documents.register.created"
+    INCOMING_REJECTED = "documents.incoming.rejected"
+    INCOMING_REPLACED = "documents.incoming.replaced"
+    INCOMING_FILES_DESTROYED = "documents.incoming.files_destroyed"
+    OUTGOING_UPDATED_AFTER_ISSUE = "documents.outgoing.corrected"
+    OUTGOING_REPLACED = "documents.outgoing.replaced"
+    EXCHANGE_QUEUED = "documents.exchange.queued"
+    EXCHANGE_SENT = "documents.exchange.sent"
+    EXCHANGE_FAILED = "documents.exchange.failed"
+    STATISTICS_EXPORTED = "documents.statistics.exported"
+
+
+#: Descriptions sent in status messages (the wording of the SDK samples; an edXML field, not UI text).
+STATUS_DESCRIPTIONS = {
+    "01": "Đã đến",
+    "02": "Từ chối tiếp nhận văn bản điện tử",
+    "03": "Tiếp nhận văn bản điện tử, vào sổ văn bản đến",
+    "04": "Phân công xử lý",
+    "05": "Đang xử lý",
+    "06": "Hoàn thành xử lý",
+    "13": "Yêu cầu lấy lại văn bản điện tử",
+    "15": "Đồng ý yêu cầu cập nhật, lấy lại",
+    "16": "Từ chối yêu cầu cập nhật, lấy lại",
+}
+
+#: What the sender sees for a recipient's last status code.
+STATUS_LABELS = {
+    "01": _("Arrived"),
+    "02": _("Refused by the recipient"),
+    "03": _("Registered"),
+    "04": _("Assigned for handling"),
+    "05": _("Being handled"),
+    "06": _("Handling finished"),
+    "13": _("Recall requested"),
+    "15": _("Change or recall accepted"),
+    "16": _("Change or recall refused"),
+}

@@ -199,3 +199,28 @@ class CaseFileForm(OrganizationChoiceForm):
 class CaseFileAddForm(forms.Form):
     kind = forms.ChoiceField(choices=[("incoming", _("Incoming")), ("outgoing", _("Outgoing"))], label=_("Direction"))
     document = forms.IntegerField(label=_("Document number in the system (id)"), min_value=1, max_value=2**53)
+
+
+class PeriodForm(forms.Form):
+    """A date range for registers and statistics (both ends included); empty ends mean open."""
+
+    date_from = forms.DateField(label=_("From"), required=False, widget=DATE_INPUT)
+    date_to = forms.DateField(label=_("To"), required=False, widget=DATE_INPUT)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The start of the period is after its end."), code="period")
+        return data
+
+
+class CorrectForm(forms.Form):
+    """Update of an issued document (edXML business type 2): the fields a correction may change, and why."""
+
+    subject = forms.CharField(label=_("Subject (trích yếu)"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    due_date = forms.DateField(label=_("Deadline"), required=False, widget=DATE_INPUT)
+    content = forms.CharField(label=_("Content summary"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Reason for the update"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )

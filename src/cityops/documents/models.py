@@ -19,6 +19,9 @@ from cityops.documents.choices import (
     Confidentiality,
     Delivery,
     EventAction,
+    ExchangeDirection,
+    ExchangeKind,
+    ExchangeState,
     IncomingStatus,
     OutgoingStatus,
     ReceivedVia,
@@ -160,6 +163,14 @@ class IncomingDocument(DocumentBase):
     directive_ref = models.CharField(
         _("linked directive"), max_length=64, blank=True, help_text=_("Hook for the directives module.")
     )
+    replaced_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replaces",
+        verbose_name=_("replaced by"),
+    )
 
     class Meta:
         ordering = ["-urgency", "-created_at", "-id"]
@@ -202,6 +213,14 @@ class OutgoingDocument(DocumentBase):
         verbose_name=_("in reply to"),
     )
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    replaces = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replacements",
+        verbose_name=_("replaces"),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -232,6 +251,14 @@ class OutgoingRecipient(TimeStampedModel):
     )
     package = models.TextField(_("edXML package"), blank=True)
     last_status_code = models.CharField(_("last status"), max_length=2, blank=True)
+    last_status_at = models.DateTimeField(_("last status at"), null=True, blank=True)
+    last_status_note = models.CharField(_("last status note"), max_length=500, blank=True)
+
+    @property
+    def last_status_label(self) -> str:
+        from cityops.documents.choices import STATUS_LABELS
+
+        return str(STATUS_LABELS.get(self.last_status_code, self.last_status_code))
 
     class Meta:
         ordering = ["document_id", "id"]
@@ -340,6 +367,7 @@ class CaseFile(TenantScopedModel):
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"), null=True, blank=True)
     deposit_due = models.DateField(_("deposit to the archive by"), null=True, blank=True)
+    deposit_reminded_at = models.DateTimeField(_("deposit reminder sent"), null=True, blank=True, editable=False)
     description = models.CharField(_("description"), max_length=500, blank=True)
 
     class Meta:
@@ -414,3 +442,40 @@ class DraftVersion(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"v{self.number}"
+
+
+class ExchangeMessage(TenantScopedModel):
+    """The exchange log: every edXML package or status message sent or received, with its delivery attempts."""
+
+    direction = models.CharField(
+        pgettext_lazy("exchange", "direction"), max_length=3, choices=ExchangeDirection.choices
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=ExchangeKind.choices)
+    business_type = models.PositiveSmallIntegerField(_("edXML business type"), null=True, blank=True)
+    status_code = models.CharField(_("edXML status"), max_length=2, blank=True)
+    document_id = models.CharField(_("document identifier"), max_length=255, blank=True, db_index=True)
+    counterpart_organ_id = models.CharField(_("organisation code"), max_length=32, blank=True)
+    counterpart_name = models.CharField(_("organisation"), max_length=255, blank=True)
+    payload = models.TextField(_("edXML"), blank=True)
+    state = models.CharField(_("state"), max_length=8, choices=ExchangeState.choices, db_index=True)
+    transport = models.CharField(_("transport"), max_length=16, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True, db_index=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    remote_id = models.CharField(_("reference at the exchange"), max_length=255, blank=True)
+    incoming = models.ForeignKey(
+        IncomingDocument, on_delete=models.SET_NULL, null=True, blank=True, related_name="exchange_messages"
+    )
+    outgoing = models.ForeignKey(
+        OutgoingDocument, on_delete=models.SET_NULL, null=True, blank=True, related_name="exchange_messages"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("exchange message")
+        verbose_name_plural = _("exchange log")
+
+    def __str__(self) -> str:
+        label = self.status_code or self.get_kind_display()
+        return f"{self.get_direction_display()} {label} {self.counterpart_organ_id}"

@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 
 from cityops.core.choices import Role
 from cityops.core.permissions import ALL_STAFF_ROLES, Policy, org_ids_for_roles, register
-from cityops.documents.models import CaseFile, IncomingDocument, OutgoingDocument, Register
+from cityops.documents.models import CaseFile, ExchangeMessage, IncomingDocument, OutgoingDocument, Register
 
 CLERKS = frozenset({Role.CLERK, Role.ADMINISTRATOR})
 LEADERS = frozenset({Role.LEADER, Role.AGENCY_HEAD})
@@ -70,3 +70,12 @@ class CaseFilePolicy(Policy):
 
 
 case_file_policy = register(CaseFile, CaseFilePolicy())
+
+
+class ExchangeMessagePolicy(Policy):
+    """The exchange log: read by the organisation's clerks and leaders; only the services write it."""
+
+    rules = {"view": CLERKS | LEADERS}
+
+
+exchange_policy = register(ExchangeMessage, ExchangeMessagePolicy())

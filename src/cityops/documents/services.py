@@ -29,17 +29,20 @@ from cityops.core.text import fold, nfc
 from cityops.core.workdays import deadline_for
 from cityops.documents import edxml
 from cityops.documents.choices import (
+    STATUS_DESCRIPTIONS,
     AssignmentRole,
     AuditVerbs,
     Confidentiality,
     Delivery,
     EventAction,
+    ExchangeKind,
     IncomingStatus,
     OutgoingStatus,
     ReceivedVia,
     RegisterDirection,
     Urgency,
 )
+from cityops.documents.exchange import exchange_queue, exchange_record_received
 from cityops.documents.fulltext import MAX_TEXT_CHARS, extract_text
 from cityops.documents.models import (
     CaseFile,
@@ -64,6 +67,8 @@ __all__ = [
     "case_file_add",
     "case_file_close",
     "case_file_create",
+    "case_file_deposit_reminders",
+    "case_file_export_audited",
     "document_add_attachment",
     "document_viewed",
     "edxml_import",
@@ -74,20 +79,24 @@ __all__ = [
     "incoming_import_edxml",
     "incoming_receive",
     "incoming_register",
+    "incoming_reject",
     "incoming_report",
     "incoming_status_message",
     "outgoing_approve",
     "outgoing_archive",
+    "outgoing_correct",
     "outgoing_draft",
     "outgoing_edxml_package",
     "outgoing_issue",
     "outgoing_number",
     "outgoing_recall",
+    "outgoing_replacement_draft",
     "outgoing_return",
     "outgoing_submit",
     "outgoing_update",
     "reference_data_save",
     "register_export_audited",
+    "statistics_export_audited",
     "status_import",
 ]
 
@@ -195,10 +204,42 @@ def _event(document: DocumentBase, actor: Any, action: str, **fields: Any) -> Pr
     )
     event.full_clean()
     event.save()
-    if key == "incoming" and event.status_code and getattr(document, "source_outgoing_id", None):
-        # Internal delivery: the sender tracks the receiver's processing status (Art. 4.2.d) without edXML.
-        OutgoingRecipient.objects.filter(incoming_document_id=document.pk).update(last_status_code=event.status_code)
+    if key == "incoming" and event.status_code and action != EventAction.STATUS_RECEIVED:
+        assert isinstance(document, IncomingDocument)
+        if document.source_outgoing_id:
+            # Internal delivery: the sender tracks the receiver's processing status (Art. 4.2.d) without edXML.
+            OutgoingRecipient.objects.filter(incoming_document_id=document.pk).update(
+                last_status_code=event.status_code,
+                last_status_at=event.created_at,
+                last_status_note=(event.note or "")[:500],
+            )
+        elif document.received_via == ReceivedVia.EDXML:
+            _send_status(actor, document, event.status_code, event.note)
     return event
+
+
+def _send_status(actor: Any, document: IncomingDocument, status_code: str, note: str = "") -> None:
+    """Tell the external sender where its document stands (Art. 21.2.c: the same day), once per change of code."""
+    if not (document.sender_organ_id and document.edxml_document_id):
+        return
+    last = (
+        document.exchange_messages.filter(kind=ExchangeKind.STATUS, direction="out")
+        .order_by("-id")
+        .values_list("status_code", flat=True)
+        .first()
+    )
+    if last == status_code:
+        return  # a supporting unit's copy of the same assignment, a second "processing" step: nothing new
+    exchange_queue(
+        organization=document.organization,
+        kind=ExchangeKind.STATUS,
+        payload=_status_bytes(actor, document, status_code, note),
+        organ_id=document.sender_organ_id,
+        name=document.sender_name,
+        document_id=document.edxml_document_id,
+        status_code=status_code,
+        incoming=document,
+    )
 
 
 def _lock(document: DocumentBase) -> Any:
@@ -329,7 +370,19 @@ def document_viewed(*, actor: Any, document: DocumentBase) -> None:
 
 
 def _find_duplicate(document: IncomingDocument) -> IncomingDocument | None:
-    """An earlier document of the same receiver with the same issuing organisation, number and notation."""
+    """An earlier document of the same receiver with the same issuing organisation, number and notation, or with
+    the same document identifier (Appendix VI III.1.h); updates and replacements share it on purpose."""
+    if document.edxml_document_id and document.edxml_business_type in (None, edxml.BusinessDocType.NEW):
+        same_id = (
+            IncomingDocument.objects.filter(
+                organization=document.organization, edxml_document_id=document.edxml_document_id
+            )
+            .exclude(pk=document.pk)
+            .order_by("created_at", "id")
+            .first()
+        )
+        if same_id is not None:
+            return same_id
     if not (document.number and document.notation):
         return None
     candidates = IncomingDocument.objects.filter(
@@ -536,33 +589,7 @@ def incoming_import_edxml(
         _save_incoming(actor, document, AuditVerbs.INCOMING_IMPORTED, {"edxml_document_id": document.edxml_document_id})
         if business_type == edxml.BusinessDocType.REPLACEMENT:
             _apply_replacement(actor, organization, document, package)
-        kept: list[str] = []
-        added_warnings: list[dict[str, str]] = []
-        for index, attachment in enumerate(package.attachments, 1):
-            label = attachment.attachment_name or f"attachment-{index}"
-            if attachment.content is None:
-                continue  # the reader has already warned
-            if secret_blocked:
-                added_warnings.append(_warning("confidential-attachment", f"{label}: {confidential_reason()}"))
-                continue
-            content, name = _unwrap(attachment.content, label)
-            try:
-                stored = attachment_create(
-                    actor=actor,
-                    organization=organization,
-                    uploaded_file=ContentFile(content, name=name),
-                    target=document,
-                )
-            except ValidationError as exc:
-                added_warnings.append(
-                    _warning(
-                        "attachment-refused",
-                        _("Attachment %(name)s was not kept: %(reason)s")
-                        % {"name": label, "reason": " ".join(exc.messages)},
-                    )
-                )
-            else:
-                kept.append(stored.original_name)
+        added_warnings = _store_package_attachments(actor, document, package, secret_blocked=secret_blocked)
         if added_warnings:
             document.import_warnings = [*document.import_warnings, *added_warnings]
             document.save(update_fields=["import_warnings", "updated_at"])
@@ -570,8 +597,71 @@ def incoming_import_edxml(
     return document
 
 
+def _destroy_files(actor: Any, incoming: IncomingDocument, reason: str) -> None:
+    """Destroy a recalled copy's files (Art. 18.4, Appendix VI III.8): rows now, bytes once the change commits.
+
+    What was destroyed (names and hashes) stays in the audit log; the metadata stays, frozen, on the record.
+    """
+    attachments = list(incoming.attachments())
+    if not attachments:
+        return
+    destroyed = [{"name": a.original_name, "sha256": a.sha256, "size": a.size} for a in attachments]
+    names = [str(a.file.name) for a in attachments if a.file]
+    storage = attachments[0].file.storage
+    for attachment in attachments:
+        attachment.delete()
+    IncomingDocument.objects.filter(pk=incoming.pk).update(attachment_text="")
+    incoming.attachment_text = ""
+    audit.record(
+        verb=AuditVerbs.INCOMING_FILES_DESTROYED,
+        actor=actor,
+        target=incoming,
+        data={"files": destroyed, "reason": reason},
+    )
+
+    def remove_bytes() -> None:
+        for name in names:
+            try:
+                storage.delete(name)
+            except OSError:
+                pass  # the row is gone, so nothing serves it; a stray file is only disk space
+
+    transaction.on_commit(remove_bytes)
+
+
+def _store_package_attachments(
+    actor: Any, document: IncomingDocument, package: edxml.Package, *, secret_blocked: bool
+) -> list[dict[str, str]]:
+    """Store a package's files on the record (unwrapped, checked by content); refusals become warnings."""
+    warnings: list[dict[str, str]] = []
+    for index, attachment in enumerate(package.attachments, 1):
+        label = attachment.attachment_name or f"attachment-{index}"
+        if attachment.content is None:
+            continue  # the reader has already warned
+        if secret_blocked:
+            warnings.append(_warning("confidential-attachment", f"{label}: {confidential_reason()}"))
+            continue
+        content, name = _unwrap(attachment.content, label)
+        try:
+            attachment_create(
+                actor=actor,
+                organization=document.organization,
+                uploaded_file=ContentFile(content, name=name),
+                target=document,
+            )
+        except ValidationError as exc:
+            warnings.append(
+                _warning(
+                    "attachment-refused",
+                    _("Attachment %(name)s was not kept: %(reason)s")
+                    % {"name": label, "reason": " ".join(exc.messages)},
+                )
+            )
+    return warnings
+
+
 def _recall_incoming(actor: Any, incoming: IncomingDocument, reason: str) -> None:
-    """Freeze a received copy the sender recalled (Art. 18.4): out of every list's work, out of search."""
+    """Withdraw a received copy the sender recalled (Art. 18.4): frozen, out of search, its files destroyed."""
     old = incoming.status
     incoming.status = IncomingStatus.RECALLED
     incoming.save(update_fields=["status", "updated_at"])
@@ -582,7 +672,26 @@ def _recall_incoming(actor: Any, incoming: IncomingDocument, reason: str) -> Non
         target=incoming,
         data={"old": old, "new": incoming.status, "reason": reason},
     )
+    _destroy_files(actor, incoming, reason)
     search.unindex(incoming)
+
+
+def _replace_incoming(actor: Any, incoming: IncomingDocument, replacement: IncomingDocument | None) -> None:
+    """Mark a received document as replaced by the sender; its page points to the replacement."""
+    if incoming.status in {IncomingStatus.RECALLED, IncomingStatus.REPLACED}:
+        return
+    old = incoming.status
+    incoming.status = IncomingStatus.REPLACED
+    incoming.replaced_by = replacement
+    incoming.save(update_fields=["status", "replaced_by", "updated_at"])
+    note = _("Replaced by %(code)s.") % {"code": replacement.code if replacement else "-"}
+    _event(incoming, actor, EventAction.REPLACED, note=note)
+    audit.record(
+        verb=AuditVerbs.INCOMING_REPLACED,
+        actor=actor,
+        target=incoming,
+        data={"old": old, "new": incoming.status, "replaced_by": replacement.pk if replacement else None},
+    )
 
 
 def _apply_revocation(actor: Any, organization: Organization, package: edxml.Package) -> IncomingDocument | None:
@@ -595,7 +704,7 @@ def _apply_revocation(actor: Any, organization: Organization, package: edxml.Pac
         earlier = (
             IncomingDocument.objects.select_for_update()
             .filter(organization=organization, edxml_document_id=document_id)
-            .exclude(status=IncomingStatus.RECALLED)
+            .exclude(status__in=[IncomingStatus.RECALLED, IncomingStatus.REPLACED])
             .order_by("created_at", "id")
             .first()
         )
@@ -622,48 +731,66 @@ UPDATABLE_FIELDS = (
 )
 
 
+def _update_incoming_copy(
+    actor: Any,
+    earlier: IncomingDocument,
+    values: Mapping[str, Any],
+    reason: str,
+    package: edxml.Package | None = None,
+) -> IncomingDocument:
+    """Apply the sender's update to a received record (audited old/new); new files replace the old ones."""
+    old = audit.snapshot(earlier, [f.attname for f in IncomingDocument._meta.concrete_fields if f.name in values])
+    for name, value in values.items():
+        setattr(earlier, name, value)
+    earlier.full_clean()
+    earlier.save()
+    if package is not None and any(a.content is not None for a in package.attachments):
+        _destroy_files(actor, earlier, _("Files replaced by the sender's update."))
+        secret_blocked = earlier.is_confidential and not air_gapped()
+        warnings = _store_package_attachments(actor, earlier, package, secret_blocked=secret_blocked)
+        if warnings:
+            earlier.import_warnings = [*earlier.import_warnings, *warnings]
+            earlier.save(update_fields=["import_warnings", "updated_at"])
+    _event(
+        earlier,
+        actor,
+        EventAction.UPDATED,
+        note=_("Updated by the sender. %(reason)s") % {"reason": reason},
+        status_code="15",
+    )
+    audit.record(
+        verb="documents.incoming.updated_by_sender",
+        actor=actor,
+        target=earlier,
+        data={"old": old, "new": audit.snapshot(earlier, list(old)), "reason": reason},
+    )
+    _refresh_fulltext(earlier)
+    return earlier
+
+
 def _apply_update(
     actor: Any, organization: Organization, incoming: IncomingDocument, package: edxml.Package
 ) -> IncomingDocument | None:
-    """An update package changes the metadata of this receiver's earlier record of the same document."""
+    """An update package changes this receiver's earlier record of the same document (metadata and files)."""
     with transaction.atomic():
         earlier = (
             IncomingDocument.objects.select_for_update()
             .filter(organization=organization, edxml_document_id=incoming.edxml_document_id)
-            .exclude(status=IncomingStatus.RECALLED)
+            .exclude(status__in=[IncomingStatus.RECALLED, IncomingStatus.REPLACED])
             .order_by("created_at", "id")
             .first()
         )
         if earlier is None or not incoming.edxml_document_id:
             return None
-        old = audit.snapshot(
-            earlier, [f.attname for f in IncomingDocument._meta.concrete_fields if f.name in UPDATABLE_FIELDS]
-        )
-        for name in UPDATABLE_FIELDS:
-            setattr(earlier, name, getattr(incoming, name))
-        earlier.full_clean()
-        earlier.save()
         reason = (package.business.business_doc_reason if package.business else "") or ""
-        _event(
-            earlier,
-            actor,
-            EventAction.STATUS_RECEIVED,
-            note=_("Updated by the sender. %(reason)s") % {"reason": reason},
-        )
-        audit.record(
-            verb="documents.incoming.updated_by_sender",
-            actor=actor,
-            target=earlier,
-            data={"old": old, "new": audit.snapshot(earlier, list(old))},
-        )
-        search.index(earlier)
-    return earlier
+        values = {name: getattr(incoming, name) for name in UPDATABLE_FIELDS}
+        return _update_incoming_copy(actor, earlier, values, reason, package)
 
 
 def _apply_replacement(
     actor: Any, organization: Organization, incoming: IncomingDocument, package: edxml.Package
 ) -> None:
-    """A replacement package recalls the records it replaces (listed ones, else the same identifier)."""
+    """A replacement package supersedes the records it replaces (listed ones, else the same identifier)."""
     business = package.business
     replaced_ids = {info.document_id for info in (business.replacement_info if business else ()) if info.document_id}
     replaced_ids = replaced_ids or ({incoming.edxml_document_id} if incoming.edxml_document_id else set())
@@ -671,12 +798,10 @@ def _apply_replacement(
         IncomingDocument.objects.select_for_update()
         .filter(organization=organization, edxml_document_id__in=replaced_ids)
         .exclude(pk=incoming.pk)
-        .exclude(status=IncomingStatus.RECALLED)
+        .exclude(status__in=[IncomingStatus.RECALLED, IncomingStatus.REPLACED])
     )
     for record in earlier:
-        _recall_incoming(
-            actor, record, _("Replaced by %(code)s (#%(id)s).") % {"code": incoming.code, "id": incoming.pk}
-        )
+        _replace_incoming(actor, record, incoming)
 
 
 def incoming_register(*, actor: Any, document: IncomingDocument) -> IncomingDocument:
@@ -705,6 +830,27 @@ def incoming_register(*, actor: Any, document: IncomingDocument) -> IncomingDocu
             data={"register": register.pk, "arrival_number": document.arrival_number},
         )
         search.index(document)
+    return document
+
+
+def incoming_reject(*, actor: Any, document: IncomingDocument, reason: str) -> IncomingDocument:
+    """Return a document that is not for this organisation (Art. 21.1): status 02 goes back to the sender."""
+    _require(incoming_policy, actor, "register", document)
+    reason = _clean(reason or "")
+    if not reason:
+        raise ValidationError({"note": _("Say why the document is returned.")})
+    with transaction.atomic():
+        document = _lock(document)
+        old = _transition(document, {IncomingStatus.RECEIVED}, IncomingStatus.REJECTED)
+        document.save(update_fields=["status", "updated_at"])
+        _event(document, actor, EventAction.REJECTED, note=reason, status_code="02")
+        audit.record(
+            verb=AuditVerbs.INCOMING_REJECTED,
+            actor=actor,
+            target=document,
+            data={"old": old, "new": document.status, "reason": reason},
+        )
+        search.unindex(document)
     return document
 
 
@@ -1118,13 +1264,31 @@ def outgoing_edxml_package(
     document: OutgoingDocument,
     recipients: Sequence[tuple[str, str]] = (),
     *,
-    business_type: int = edxml.BusinessDocType.NEW,
+    business_type: int | None = None,
     reason: str | None = None,
 ) -> bytes:
     """The edXML package of a numbered document (QCVN 102), addressed to ``(organ_id, name)`` recipients.
 
-    ``business_type`` REVOCATION (with ``reason``) makes the recall package of an issued document.
+    ``business_type`` REVOCATION (with ``reason``) makes the recall package of an issued document, UPDATE the
+    package of a correction after issue; a document that replaces another is sent as a REPLACEMENT naming the
+    replaced document and its recipients (``ReplacementInfo``).
     """
+    if business_type is None:
+        business_type = edxml.BusinessDocType.REPLACEMENT if document.replaces_id else edxml.BusinessDocType.NEW
+    replacement_info: tuple[edxml.ReplacementInfo, ...] = ()
+    if business_type == edxml.BusinessDocType.REPLACEMENT and document.replaces is not None:
+        replaced = document.replaces
+        replacement_info = (
+            edxml.ReplacementInfo(
+                document_id=replaced.edxml_document_id or None,
+                organ_ids=tuple(r.organ_id for r in replaced.recipients.all() if r.organ_id),
+            ),
+        )
+    document_info = (
+        edxml.BusinessDocumentInfo(document_info=1, document_receiver=0)
+        if business_type == edxml.BusinessDocType.UPDATE
+        else None
+    )
     if not document.number:
         raise ValidationError(_("Only a numbered document can be exported as edXML."))
     org = document.organization
@@ -1162,6 +1326,7 @@ def outgoing_edxml_package(
         ),
         document_id=document.edxml_document_id or None,
         to_places=tuple(line.strip() for line in document.recipients_text.splitlines() if line.strip()),
+        response_for=_response_for(document),
     )
     package = edxml.Package(
         header=header,
@@ -1175,11 +1340,28 @@ def outgoing_edxml_package(
             business_doc_reason=reason or None,
             document_id=document.edxml_document_id or None,
             paper=0,
+            document_info=document_info,
+            replacement_info=replacement_info,
         ),
         manifest=edxml.make_manifest(attachments),
         attachments=attachments,
     )
     return edxml.build_package(package)
+
+
+def _response_for(document: OutgoingDocument) -> tuple[edxml.ResponseFor, ...]:
+    """``ResponseFor``: the received document this one answers, so the other side links the reply."""
+    answered = document.reply_to
+    if answered is None or not (answered.edxml_document_id or answered.code):
+        return ()
+    return (
+        edxml.ResponseFor(
+            organ_id=answered.sender_organ_id or None,
+            code=answered.code or None,
+            promulgation_date=answered.issued_date,
+            document_id=answered.edxml_document_id or None,
+        ),
+    )
 
 
 def _deliver_internally(actor: Any, document: OutgoingDocument, recipient_org: Organization) -> IncomingDocument:
@@ -1266,6 +1448,10 @@ def outgoing_issue(
                 delivery=Delivery.EDXML,
                 package=package.decode("utf-8"),
             )
+            kind = edxml.BusinessDocType.REPLACEMENT if document.replaces_id else edxml.BusinessDocType.NEW
+            _queue_package(document, organ_id, name, package, kind)
+        if document.replaces_id:
+            _supersede(actor, document)
         _event(
             document,
             actor,
@@ -1285,9 +1471,120 @@ def outgoing_issue(
     return document
 
 
+def _queue_package(document: OutgoingDocument, organ_id: str, name: str, package: bytes, business_type: int) -> None:
+    exchange_queue(
+        organization=document.organization,
+        kind=ExchangeKind.PACKAGE,
+        payload=package,
+        organ_id=organ_id,
+        name=name,
+        document_id=document.edxml_document_id,
+        business_type=int(business_type),
+        outgoing=document,
+    )
+
+
+def _external_recipients(document: OutgoingDocument) -> list[tuple[str, str]]:
+    return [(r.organ_id, r.name) for r in document.recipients.filter(delivery=Delivery.EDXML) if r.organ_id]
+
+
+def _supersede(actor: Any, document: OutgoingDocument) -> None:
+    """The replacement is issued: the replaced document and its internal copies point to it."""
+    if document.replaces_id is None:
+        return
+    replaced = OutgoingDocument.objects.select_for_update().get(pk=document.replaces_id)
+    if replaced.status not in {OutgoingStatus.ISSUED, OutgoingStatus.ARCHIVED}:
+        return
+    old = replaced.status
+    replaced.status = OutgoingStatus.REPLACED
+    replaced.save(update_fields=["status", "updated_at"])
+    _event(replaced, actor, EventAction.REPLACED, note=document.code)
+    audit.record(
+        verb=AuditVerbs.OUTGOING_REPLACED,
+        actor=actor,
+        target=replaced,
+        data={"old": old, "new": replaced.status, "replaced_by": document.pk},
+    )
+    new_copies = {
+        r.organization_id: r.incoming_document for r in document.recipients.filter(delivery=Delivery.INTERNAL)
+    }
+    for recipient in replaced.recipients.filter(delivery=Delivery.INTERNAL).select_related("incoming_document"):
+        if recipient.incoming_document is not None:
+            copy = IncomingDocument.objects.select_for_update().get(pk=recipient.incoming_document.pk)
+            _replace_incoming(actor, copy, new_copies.get(recipient.organization_id))
+
+
+def outgoing_replacement_draft(*, actor: Any, document: OutgoingDocument) -> OutgoingDocument:
+    """Start the document that will replace an issued one (edXML business type 3, "văn bản thay thế").
+
+    The draft copies the metadata and follows the usual review, signing and numbering; issuing it marks the
+    replaced document and the recipients' copies as replaced.
+    """
+    _require(outgoing_policy, actor, "draft", document)
+    if document.status not in {OutgoingStatus.ISSUED, OutgoingStatus.ARCHIVED}:
+        raise ValidationError(_("Only an issued document can be replaced."), code="illegal_transition")
+    if document.replacements.exclude(status=OutgoingStatus.RECALLED).exists():
+        raise ValidationError(_("A replacement of this document already exists."), code="illegal_transition")
+    fields = [name for name in OUTGOING_FIELDS if name != "reply_to"]
+    data = {name: getattr(document, name) for name in fields}
+    draft = outgoing_draft(actor=actor, organization=document.organization, data=data)
+    draft.replaces = document
+    draft.reply_to = document.reply_to
+    draft.save(update_fields=["replaces", "reply_to", "updated_at"])
+    return draft
+
+
+CORRECTABLE_FIELDS = ("subject", "content", "due_date", "page_amount", "signer_position", "signer_name", "place")
+
+
+def outgoing_correct(
+    *, actor: Any, document: OutgoingDocument, data: Mapping[str, Any], reason: str
+) -> OutgoingDocument:
+    """Update an issued document's information (edXML business type 2, "cập nhật"): internal copies change at
+    once, external recipients get an update package through the exchange.
+    """
+    _require(outgoing_policy, actor, "issue", document)
+    reason = _clean(reason or "")
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for the update.")})
+    with transaction.atomic():
+        document = _lock(document)
+        if document.status != OutgoingStatus.ISSUED:
+            raise ValidationError(_("Only an issued document can be updated."), code="illegal_transition")
+        old = audit.snapshot(document, list(CORRECTABLE_FIELDS))
+        _assign(document, data, CORRECTABLE_FIELDS)
+        if document.is_confidential and document.content and not air_gapped():
+            raise ValidationError({"content": confidential_reason()}, code="confidential")
+        document.full_clean()
+        document.save()
+        new = audit.snapshot(document, list(CORRECTABLE_FIELDS))
+        changed = {name: new[name] for name in new if new[name] != old[name]}
+        if not changed:
+            raise ValidationError(_("Nothing was changed."))
+        for recipient in document.recipients.filter(delivery=Delivery.INTERNAL).select_related("incoming_document"):
+            copy = recipient.incoming_document
+            if copy is not None and copy.status not in {IncomingStatus.RECALLED, IncomingStatus.REPLACED}:
+                copy = IncomingDocument.objects.select_for_update().get(pk=copy.pk)
+                _update_incoming_copy(actor, copy, {name: getattr(document, name) for name in changed}, reason)
+        for organ_id, name in _external_recipients(document):
+            package = outgoing_edxml_package(
+                document, [(organ_id, name)], business_type=edxml.BusinessDocType.UPDATE, reason=reason
+            )
+            _queue_package(document, organ_id, name, package, edxml.BusinessDocType.UPDATE)
+        _event(document, actor, EventAction.UPDATED, note=reason)
+        audit.record(
+            verb=AuditVerbs.OUTGOING_UPDATED_AFTER_ISSUE,
+            actor=actor,
+            target=document,
+            data={"old": old, "new": new, "reason": reason},
+        )
+        search.index(document)
+    return document
+
+
 def outgoing_recall(*, actor: Any, document: OutgoingDocument, reason: str) -> OutgoingDocument:
-    """Recall an issued document (Art. 18.4): internal copies are frozen at once; external recipients are due a
-    revocation package (``outgoing_edxml_package(..., business_type=REVOCATION)``, served by the edXML download).
+    """Recall an issued document (Art. 18.4): internal copies are withdrawn at once (files destroyed); external
+    recipients are sent a revocation package through the exchange.
     """
     _require(outgoing_policy, actor, "issue", document)
     reason = _clean(reason or "")
@@ -1301,6 +1598,11 @@ def outgoing_recall(*, actor: Any, document: OutgoingDocument, reason: str) -> O
             incoming = recipient.incoming_document
             if incoming is not None and incoming.status != IncomingStatus.RECALLED:
                 _recall_incoming(actor, IncomingDocument.objects.select_for_update().get(pk=incoming.pk), reason)
+        for organ_id, name in _external_recipients(document):
+            package = outgoing_edxml_package(
+                document, [(organ_id, name)], business_type=edxml.BusinessDocType.REVOCATION, reason=reason
+            )
+            _queue_package(document, organ_id, name, package, edxml.BusinessDocType.REVOCATION)
         _event(document, actor, EventAction.RECALLED, note=reason)
         audit.record(
             verb=AuditVerbs.OUTGOING_RECALLED,
@@ -1353,18 +1655,42 @@ def status_import(*, actor: Any, organization: Organization, data: bytes) -> Pro
             }
         )
     note = f"{status.status_code} {status.sender.organ_id}: {status.description or ''}".strip()
+    code = str(status.status_code)
     with transaction.atomic():
         if outgoing is not None:
-            outgoing.recipients.filter(organ_id=status.sender.organ_id).update(last_status_code=str(status.status_code))
-        event = _event(
-            target, actor, EventAction.STATUS_RECEIVED, note=nfc(note)[:2000], status_code=str(status.status_code)
+            # The sender sees "received by X at T" (Art. 4.2.d, Appendix VI III.1.o).
+            outgoing.recipients.filter(organ_id=status.sender.organ_id).update(
+                last_status_code=code,
+                last_status_at=status.timestamp,
+                last_status_note=nfc(status.description or "")[:500],
+            )
+        event = _event(target, actor, EventAction.STATUS_RECEIVED, note=nfc(note)[:2000], status_code=code)
+        exchange_record_received(
+            organization=target.organization,
+            kind=ExchangeKind.STATUS,
+            payload=data,
+            organ_id=status.sender.organ_id,
+            name=status.sender.organ_name or "",
+            document_id=document_id,
+            status_code=code,
+            outgoing=outgoing,
+            incoming=incoming,
         )
         audit.record(
             verb="documents.status.received",
             actor=actor,
             target=target,
-            data={"status_code": str(status.status_code), "from": status.sender.organ_id},
+            data={"status_code": code, "from": status.sender.organ_id},
         )
+        if (
+            incoming is not None
+            and code == edxml.StatusCode.CANCELLATION
+            and incoming.status not in {IncomingStatus.RECALLED, IncomingStatus.REPLACED}
+            and status.sender.organ_id in {incoming.sender_organ_id, ""}
+        ):
+            # The sender asks for its document back (13): this receiver agrees (15 goes back) and withdraws it.
+            locked = IncomingDocument.objects.select_for_update().get(pk=incoming.pk)
+            _recall_incoming(actor, locked, status.description or "")
     return event
 
 
@@ -1380,9 +1706,21 @@ def edxml_import(*, actor: Any, organization: Organization, data: bytes, confide
             {"file": _("The edXML package was refused: %(problems)s") % {"problems": "; ".join(exc.problems)}},
             code="edxml",
         ) from exc
-    return incoming_import_edxml(
+    document = incoming_import_edxml(
         actor=actor, organization=organization, data=data, confidentiality=confidentiality, parsed=parsed
     )
+    header, business = parsed.package.header, parsed.package.business
+    exchange_record_received(
+        organization=organization,
+        kind=ExchangeKind.PACKAGE,
+        payload=b"",
+        organ_id=header.sender.organ_id or "",
+        name=header.sender.organ_name or "",
+        document_id=header.document_id or "",
+        business_type=business.business_doc_type if business else None,
+        incoming=document,
+    )
+    return document
 
 
 def register_export_audited(*, actor: Any, register: Register) -> None:
@@ -1394,6 +1732,15 @@ def register_export_audited(*, actor: Any, register: Register) -> None:
         actor=actor,
         target=register,
         data={"year": register.year, "direction": register.direction},
+    )
+
+
+def statistics_export_audited(*, actor: Any, date_from: dt.date, date_to: dt.date) -> None:
+    """Exporting the statistics is a read of every counted document: audit it."""
+    audit.record(
+        verb=AuditVerbs.STATISTICS_EXPORTED,
+        actor=actor,
+        data={"date_from": date_from.isoformat(), "date_to": date_to.isoformat()},
     )
 
 
@@ -1483,6 +1830,58 @@ def case_file_close(*, actor: Any, case_file: CaseFile) -> CaseFile:
     return locked
 
 
+def case_file_export_audited(*, actor: Any, case_file: CaseFile | None, year: int | None = None) -> None:
+    """Printing a case file's catalogue (or the year's list of files) is a read: audit it."""
+    audit.record(
+        verb="documents.case_file.exported",
+        actor=actor,
+        target=case_file,
+        data={"year": year if case_file is None else case_file.year},
+    )
+
+
+DEPOSIT_REMINDER_DAYS = 30  # Appendix VI III: notify 30 days before a file is due in the archive
+
+
+def case_file_deposit_reminders(*, today: dt.date | None = None) -> int:
+    """Tell the clerks and leaders of each closed case file due in the archive within 30 days (once per file).
+
+    Run from a timer (``cityops documents_deposit_reminders``); a file is claimed by setting
+    ``deposit_reminded_at`` in one conditional UPDATE, so two runs never remind twice.
+    """
+    today = today or _local_today()
+    due = CaseFile.objects.filter(
+        status=CaseFile.Status.CLOSED,
+        deposit_due__isnull=False,
+        deposit_due__lte=today + dt.timedelta(days=DEPOSIT_REMINDER_DAYS),
+        deposit_reminded_at__isnull=True,
+    ).select_related("organization")
+    sent = 0
+    for case_file in due:
+        with transaction.atomic():
+            claimed = CaseFile.objects.filter(pk=case_file.pk, deposit_reminded_at__isnull=True).update(
+                deposit_reminded_at=timezone.now()
+            )
+            if not claimed:
+                continue
+            people = _staff_of([case_file.organization], roles={"clerk", "leader", "agency_head"})
+            _notify_later(
+                people,
+                _("Case file %(notation)s is due in the archive by %(date)s")
+                % {"notation": case_file.notation, "date": f"{case_file.deposit_due:%d/%m/%Y}"},
+                f"/documents/case-files/{case_file.pk}/",
+                case_file.organization,
+            )
+            audit.record(
+                verb="documents.case_file.deposit_reminded",
+                target=case_file,
+                organization=case_file.organization,
+                data={"deposit_due": case_file.deposit_due, "recipients": [u.pk for u in people]},
+            )
+            sent += 1
+    return sent
+
+
 def reference_data_save(*, actor: Any, instance: DocumentType | RetentionRule) -> None:
     """Save a document type or retention rule (configurable data) with an audit trail; administrators only."""
     if not (getattr(actor, "is_superuser", False) or user_has_role(actor, {"administrator"})):
@@ -1499,20 +1898,34 @@ def reference_data_save(*, actor: Any, instance: DocumentType | RetentionRule) -
         )
 
 
-STATUS_DESCRIPTIONS = {
-    "01": "Đã đến",
-    "02": "Từ chối tiếp nhận",
-    "03": "Tiếp nhận, vào sổ văn bản đến",
-    "04": "Phân công xử lý",
-    "05": "Đang xử lý",
-    "06": "Hoàn thành xử lý",
-}
+def _status_bytes(actor: Any, document: IncomingDocument, status_code: str, note: str = "") -> bytes:
+    """The edXML status message of ``status_code`` on ``document``, from its receiving organisation."""
+    org = document.organization
+    staff_name = getattr(actor, "full_name", "") or (str(actor) if getattr(actor, "is_authenticated", False) else "")
+    staff = edxml.StaffInfo(staff=staff_name or None, department=org.name)
+    description = STATUS_DESCRIPTIONS.get(status_code, "")
+    if note:
+        description = f"{description}: {note}" if description else note
+    message = edxml.StatusMessage(
+        sender=edxml.Organization(organ_id=_organ_id(org), organ_name=org.name),
+        response_for=edxml.ResponseFor(
+            organ_id=document.sender_organ_id or None,
+            code=document.code or None,
+            promulgation_date=document.issued_date,
+            document_id=document.edxml_document_id,
+        ),
+        status_code=status_code,
+        timestamp=timezone.localtime(timezone.now()).replace(microsecond=0),
+        description=nfc(description)[:1000] or None,
+        staff_info=staff,
+    )
+    return edxml.build_status(message)
 
 
 def incoming_status_message(*, actor: Any, document: IncomingDocument, status_code: str | None = None) -> bytes:
     """The edXML status message telling the sender where its document stands (latest code unless given).
 
-    Transport (VXP/LGSP) is not part of this module: the caller sends the bytes.
+    The services send these by themselves through the exchange (``_send_status``); this builds one on request.
     """
     _require(incoming_policy, actor, "view", document)
     if status_code is None:
@@ -1524,19 +1937,4 @@ def incoming_status_message(*, actor: Any, document: IncomingDocument, status_co
         )
     if not status_code or not document.edxml_document_id:
         raise ValidationError(_("This document has no edXML identifier or status to report."))
-    org = document.organization
-    staff = edxml.StaffInfo(staff=getattr(actor, "full_name", "") or str(actor), department=org.name)
-    message = edxml.StatusMessage(
-        sender=edxml.Organization(organ_id=_organ_id(org), organ_name=org.name),
-        response_for=edxml.ResponseFor(
-            organ_id=document.sender_organ_id or None,
-            code=document.code or None,
-            promulgation_date=document.issued_date,
-            document_id=document.edxml_document_id,
-        ),
-        status_code=status_code,
-        timestamp=timezone.localtime(timezone.now()).replace(microsecond=0),
-        description=STATUS_DESCRIPTIONS.get(status_code),
-        staff_info=staff,
-    )
-    return edxml.build_status(message)
+    return _status_bytes(actor, document, status_code)
