@@ -11,6 +11,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +24,7 @@ from cityops.core.models import Organization
 from cityops.core.permissions import NotFoundOrForbidden, require_staff
 from cityops.core.services.attachments import attachment_record_download
 from cityops.feedback import selectors, services
-from cityops.feedback.choices import TRANSITIONS, Status
+from cityops.feedback.choices import MERGEABLE_STATUSES, TRANSITIONS, PublicStatus, Status
 from cityops.feedback.classify import suggest_category
 from cityops.feedback.forms import RateForm, ReopenForm, ReportForm
 from cityops.feedback.models import Request, jurisdiction_bbox
@@ -40,6 +41,8 @@ def _map_context() -> dict[str, Any]:
         "bbox": f"{south},{west},{north},{east}",
         "tile_url": settings.MAP_TILE_URL,
         "max_photos": MAX_PHOTOS,
+        "video_max_size": filesizeformat(min(settings.FEEDBACK_VIDEO_MAX_BYTES, settings.ATTACHMENT_MAX_BYTES)),
+        "video_max_seconds": settings.FEEDBACK_VIDEO_MAX_SECONDS,
         "emergency_numbers": EMERGENCY_NUMBERS,
     }
 
@@ -62,16 +65,37 @@ def _errors_to_form(form: Any, exc: ValidationError) -> None:
             form.add_error(target, message if target or field == NON_FIELD_ERRORS else f"{field}: {message}")
 
 
+def _public_filters(request: HttpRequest) -> dict[str, Any]:
+    """The public list's filters from the query string, bounded and with unknown values ignored."""
+    status = request.GET.get("status", "")[:20]
+    return {
+        "category": request.GET.get("category", "")[:64],
+        "area": request.GET.get("area", "")[:12],
+        "status": status if status in PublicStatus.values else "",
+        "q": request.GET.get("q", "")[:200],
+    }
+
+
+def _public_qs(request: HttpRequest, selected: dict[str, Any]) -> Any:
+    return selectors.public_request_list(
+        category=selected["category"], area=_area(request), status=selected["status"], query=selected["q"]
+    )
+
+
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
-    """The citizens' front door: report, track, and the published answers."""
-    qs = selectors.public_request_list(category=request.GET.get("category", "")[:64], area=_area(request))
-    page = Paginator(qs, PAGE_SIZE)
+    """The citizens' front door: report, track, and the reports the desk has let through (filtered, paged)."""
+    selected = _public_filters(request)
+    page = Paginator(_public_qs(request, selected), PAGE_SIZE)
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "page": page.get_page(request.GET.get("page")),
         "categories": selectors.category_list(),
         "areas": selectors.public_areas(),
-        "selected": {"category": request.GET.get("category", "")[:64], "area": request.GET.get("area", "")[:12]},
+        "public_statuses": PublicStatus.choices,
+        "selected": selected,
+        "filter_query": query.urlencode(),
         **_map_context(),
     }
     return render(request, "feedback/index.html", context)
@@ -84,19 +108,20 @@ def _area(request: HttpRequest) -> Organization | None:
 
 @require_safe
 def public_geojson(request: HttpRequest) -> HttpResponse:
-    """Published answers with a location, as GeoJSON for the public map (public fields only)."""
+    """Public reports with a location, as GeoJSON for the public map (public fields only), same filters as the list."""
     from django.http import JsonResponse
 
-    qs = selectors.public_request_list(category=request.GET.get("category", "")[:64], area=_area(request))
+    qs = _public_qs(request, _public_filters(request))
     features = [
         {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [float(str(r.long)), float(str(r.lat))]},
             "properties": {
                 "category": r.category.name,
+                "status": str(r.get_status_display()),
                 "closed": timezone.localtime(r.closed_at).strftime("%d/%m/%Y") if r.closed_at else "",
                 "description": r.description[:200],
-                "answer": r.status_notes[:300],
+                "answer": r.status_notes[:300] if r.status == Status.PUBLISHED else "",
             },
         }
         for r in qs.filter(lat__isnull=False)[:500]
@@ -135,7 +160,7 @@ def report(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        photos = request.FILES.getlist("photos")
+        photos = request.FILES.getlist("photos")[:50] + request.FILES.getlist("video")[:5]
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -197,8 +222,16 @@ def _track_page(request: HttpRequest, req: Request, *, status: int = 200, **form
 
 @require_safe
 def track(request: HttpRequest, code: str) -> HttpResponse:
-    """Public progress of one request, for whoever holds its tracking code."""
-    return _track_page(request, _by_code(code))
+    """Public progress of one request, for whoever holds its tracking code; a merged one leads to the original."""
+    req = _by_code(code)
+    if req.status == Status.MERGED and req.duplicate_of is not None:
+        messages.info(
+            request,
+            _("Your request %(code)s was merged into %(original)s, a report of the same problem; follow it here.")
+            % {"code": req.tracking_code, "original": req.duplicate_of.tracking_code},
+        )
+        return redirect("feedback:track", code=req.duplicate_of.tracking_code)
+    return _track_page(request, req)
 
 
 @require_POST
@@ -275,6 +308,10 @@ def _actions_for(user: Any, req: Request) -> list[str]:
             actions.append("reject")
         if Status.DUPLICATE in allowed:
             actions.append("duplicate")
+        if req.status in MERGEABLE_STATUSES:
+            actions.append("merge")
+        if req.status == Status.MERGED:
+            actions.append("unmerge")
         if Status.ASSIGNED in allowed:
             actions.append("assign")
         if req.status == Status.RESOLVED:
@@ -316,6 +353,9 @@ def _staff_page(request: HttpRequest, req: Request, *, status: int = 200, error:
             else []
         ),
         "can_note": request_policy.can(request.user, "change", req),
+        "followers": selectors.request_followers(req) if desk else [],
+        "followers_count": req.followers.count(),
+        "merged_in": selectors.request_merges(req) if desk else [],
         "templates": selectors.response_templates(req),
         "tasks": selectors.request_tasks(actor=request.user, request=req),
         "error": error,
@@ -384,6 +424,11 @@ def staff_act(request: HttpRequest, pk: int) -> HttpResponse:
             if original is None:
                 raise ValidationError({"original": _("Enter the tracking code of the original request.")})
             services.request_mark_duplicate(actor=user, request=req, original=original, note=text)
+        elif action == "merge":
+            original = selectors.request_get_for_merge(actor=user, code=post.get("original", ""))
+            services.request_merge(actor=user, request=req, original=original, note=text)
+        elif action == "unmerge":
+            services.request_merge_undo(actor=user, request=req, note=text)
         elif action == "assign":
             agency = (
                 Organization.objects.filter(pk=post.get("agency") or 0).first()
@@ -544,11 +589,20 @@ def join(request: HttpRequest, pk: int) -> HttpResponse:
     if req.pk in joined:
         messages.info(request, _("You have already joined this report."))
         return redirect("feedback:index")
+    email = request.POST.get("contact_email", "")[:254] if request.POST.get("follow") == "1" else ""
     try:
-        services.request_join(actor=request.user, request=req)
-    except ValidationError:
-        messages.error(request, _("This report can no longer be joined."))
+        services.request_join(actor=request.user, request=req, email=email)
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict") and "email" in exc.error_dict:
+            messages.error(request, " ".join(exc.message_dict["email"]))
+        else:
+            messages.error(request, _("This report can no longer be joined."))
         return redirect("feedback:index")
     request.session["feedback_joined"] = [*joined, req.pk]
-    messages.success(request, _("Thank you: your voice was added to the existing report."))
+    if request.user.is_authenticated or email:
+        messages.success(
+            request, _("Thank you: your voice was added to the existing report; you will hear about its progress.")
+        )
+    else:
+        messages.success(request, _("Thank you: your voice was added to the existing report."))
     return redirect("feedback:index")
