@@ -18,6 +18,7 @@ from cityops.feedback.choices import FollowChannel, FollowSource, Status
 from cityops.feedback.models import Follower, Merge, Request
 from tests.factories import OrganizationFactory
 from tests.feedback.conftest import png_bytes
+from tests.feedback.test_open311 import validate
 
 pytestmark = pytest.mark.django_db
 
@@ -210,11 +211,15 @@ def test_agency_staff_neither_merge_nor_see_followers(client, pair, desk_user, s
 def test_open311_shows_a_merged_request_closed_pointing_at_the_original(client, pair, desk_user):
     original, other = pair
     services.request_merge(actor=desk_user, request=other, original=original)
-    (body,) = json.loads(client.get(f"/open311/v2/requests/{other.pk}.json").content)
+    listing = json.loads(client.get(f"/open311/v2/requests/{other.pk}.json").content)
+    validate(listing, "requests.json")
+    (body,) = listing
     assert body["status"] == "closed"
     assert body["status_notes"] == f"Merged into service request {original.pk}."
     assert original.tracking_code not in json.dumps(body)
-    (extended,) = json.loads(client.get(f"/open311/v2/requests/{other.pk}.json?extensions=true").content)
+    extended_listing = json.loads(client.get(f"/open311/v2/requests/{other.pk}.json?extensions=true").content)
+    validate(extended_listing, "requests.json")
+    (extended,) = extended_listing
     assert extended["extended_attributes"]["parent_service_request_id"] == str(original.pk)
     assert extended["detailed_status"] == "MERGED"
 
