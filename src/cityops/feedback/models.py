@@ -205,14 +205,18 @@ class Request(TenantScopedModel):
         return self.tracking_code
 
     def clean(self) -> None:
-        """Coordinates inside the jurisdiction, and some location given."""
+        """Coordinates inside the jurisdiction, and some location given for an on-site problem.
+
+        Ideas and business feedback need no place (they may give one).
+        """
         if (self.lat is None) != (self.long is None):
             raise ValidationError({"lat": _("Give latitude and longitude together.")})
         if self.lat is not None and self.long is not None:
             south, west, north, east = jurisdiction_bbox()
             if not (south <= float(self.lat) <= north and west <= float(self.long) <= east):
                 raise ValidationError({"lat": _("This place is outside the area this service covers.")})
-        if self.lat is None and not self.address and not self.address_id:
+        needs_place = self.category_id is None or self.category.kind == Kind.PROBLEM
+        if needs_place and self.lat is None and not self.address and not self.address_id:
             raise ValidationError({"lat": _("Place a pin on the map or give an address.")})
 
     def get_absolute_url(self) -> str:
@@ -222,6 +226,11 @@ class Request(TenantScopedModel):
     @property
     def is_open(self) -> bool:
         return self.status not in CLOSED_STATUSES
+
+    @property
+    def is_public_kind(self) -> bool:
+        """Business feedback concerns one firm's affairs: never on the public list, map or Open311 reads."""
+        return self.category.kind != Kind.BUSINESS
 
     @property
     def open311_status(self) -> str:

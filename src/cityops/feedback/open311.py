@@ -35,7 +35,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from cityops.core.services.apikeys import apikey_authenticate, apikey_touch
-from cityops.feedback.choices import CLOSED_STATUSES, Channel, Status
+from cityops.feedback.choices import CLOSED_STATUSES, Channel, Kind, Status
 from cityops.feedback.models import Category, Request
 from cityops.feedback.selectors import category_get_by_code, category_list, request_get_by_code
 from cityops.feedback.services import SubmissionThrottled, request_submit
@@ -305,7 +305,11 @@ def _positive(request: HttpRequest, name: str, default: int, maximum: int) -> in
 
 def _filtered(request: HttpRequest) -> QuerySet[Request]:
     """Apply the spec's filters; a list of ids overrides every other one."""
-    qs = Request.objects.select_related("category", "organization").order_by("-created_at", "-id")
+    qs = (
+        Request.objects.exclude(category__kind=Kind.BUSINESS)
+        .select_related("category", "organization")
+        .order_by("-created_at", "-id")
+    )
     ids = _csv(_param(request, "service_request_id"))
     if ids:
         return qs.filter(pk__in=[int(i) for i in ids if i.isdigit() and len(i) < 19])
@@ -431,7 +435,7 @@ def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpRespo
     req = None
     if request_id.isdigit() and len(request_id) < 19:
         req = Request.objects.select_related("category", "organization").filter(pk=int(request_id)).first()
-    if req is None:
+    if req is None or not req.is_public_kind:
         raise Open311Error(404, (404, _("Unknown service_request_id.")))
     return render([request_to_dict(req, extensions=_wants_extensions(request))], fmt, root="service_requests")
 
@@ -472,6 +476,7 @@ def request_updates(request: HttpRequest, fmt: str) -> HttpResponse:
         raise Open311Error(400, (400, _("The date range may not span more than 90 days.")))
     updates = (
         RequestUpdate.objects.filter(is_public=True, created_at__gte=start, created_at__lte=end)
+        .exclude(request__category__kind=Kind.BUSINESS)
         .select_related("request")
         .order_by("created_at", "id")[:MAX_ITEMS]
     )

@@ -11,7 +11,7 @@ from django.utils import timezone
 from cityops.core.models import Organization
 from cityops.core.permissions import NotFoundOrForbidden, get_for_user
 from cityops.core.text import search_terms
-from cityops.feedback.choices import CLOSED_STATUSES, PUBLIC_STATUS_GROUPS, PUBLIC_STATUSES, Status
+from cityops.feedback.choices import CLOSED_STATUSES, PUBLIC_STATUS_GROUPS, PUBLIC_STATUSES, Kind, Status
 from cityops.feedback.models import Category, Request, RequestUpdate, RoutingRule
 
 __all__ = [
@@ -113,7 +113,11 @@ def public_request_list(
     statuses = PUBLIC_STATUS_GROUPS.get(status, PUBLIC_STATUSES)
     if answered_only:
         statuses = statuses & {Status.PUBLISHED}
-    qs = Request.objects.filter(status__in=statuses).select_related("category", "organization", "area")
+    qs = (
+        Request.objects.filter(status__in=statuses)
+        .exclude(category__kind=Kind.BUSINESS)
+        .select_related("category", "organization", "area")
+    )
     if category:
         qs = qs.filter(category__code=category)
     if area is not None:
@@ -211,6 +215,8 @@ def duplicate_candidates(
     import math
     from decimal import Decimal, InvalidOperation
 
+    if not include_unverified and category.kind == Kind.BUSINESS:
+        return []  # business feedback is not shown to other citizens
     try:
         y, x = float(Decimal(str(lat))), float(Decimal(str(long)))
     except (InvalidOperation, ValueError, TypeError):
@@ -333,7 +339,7 @@ def response_templates(request: Request) -> QuerySet[Any]:
 def joinable_request_get(pk: Any) -> Request:
     """A report a citizen may say "me too" on (verified and still open); anything else is simply not found."""
     try:
-        return Request.objects.get(pk=int(pk), status__in=DUPLICATE_STATUSES)
+        return Request.objects.exclude(category__kind=Kind.BUSINESS).get(pk=int(pk), status__in=DUPLICATE_STATUSES)
     except (Request.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
         raise NotFoundOrForbidden from exc
 
