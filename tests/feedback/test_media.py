@@ -8,6 +8,7 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
@@ -23,6 +24,12 @@ pytestmark = pytest.mark.django_db
 def _english():
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def client():
+    """Pages in English, so the messages checked below are the source strings whatever the catalogue says."""
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
 
 
 def upload(name: str, data: bytes, content_type: str = "application/octet-stream") -> SimpleUploadedFile:
@@ -142,3 +149,57 @@ def test_open311_media_takes_a_video_and_refuses_two(client, api_key, simple_cat
     assert refused.status_code == 400
     assert "video" in json.loads(refused.content)[0]["description"]
     assert Request.objects.count() == 1
+
+
+def test_photos_are_kept_across_a_refused_form(client, simple_category):
+    photo = upload("ổ gà.png", png_bytes(), "image/png")
+    data = {"category": simple_category.pk, "description": "Ổ gà", "lat": "abc", "long": LONG, "photos": [photo],
+            "video": upload("clip.mp4", video_bytes(5), "video/mp4")}  # fmt: skip
+    response = client.post(reverse("feedback:report"), data)
+    assert response.status_code == 400 and Request.objects.count() == 0
+    body = response.content.decode()
+    assert 'data-testid="kept-files"' in body and "ổ gà.png" in body and "clip.mp4" in body
+    token = response.context["kept_token"]
+    assert Attachment.objects.filter(target_type="feedback.kept").count() == 2
+    response = client.post(reverse("feedback:report"), {**data, "lat": LAT, "photos": [], "video": [], "kept": token})
+    assert response.status_code == 302
+    req = Request.objects.get()
+    assert sorted(a.content_type for a in files_of(req)) == ["image/png", "video/mp4"]
+    assert not Attachment.objects.filter(target_type="feedback.kept").exists()
+    # The token is spent: replaying it attaches nothing more.
+    client.post(reverse("feedback:report"), {**data, "lat": LAT, "photos": [], "video": [], "kept": token})
+    assert len(files_of(Request.objects.latest("id"))) == 0
+
+
+@pytest.mark.parametrize("token", ["forged", "x" * 5000, "W10:1tampered:sig"])
+def test_forged_kept_tokens_attach_nothing(client, simple_category, token):
+    data = {"category": simple_category.pk, "description": "Ổ gà", "lat": LAT, "long": LONG, "kept": token}
+    assert client.post(reverse("feedback:report"), data).status_code == 302
+    assert files_of(Request.objects.get()) == []
+
+
+def test_kept_files_still_count_towards_the_limits(client, simple_category):
+    first = {"category": simple_category.pk, "description": "Ổ gà", "lat": "abc", "long": LONG,
+             "video": upload("a.mp4", video_bytes(5), "video/mp4")}  # fmt: skip
+    token = client.post(reverse("feedback:report"), first).context["kept_token"]
+    again = {**first, "lat": LAT, "video": upload("b.mp4", video_bytes(5), "video/mp4"), "kept": token}
+    response = client.post(reverse("feedback:report"), again)
+    assert response.status_code == 400 and "one video" in response.content.decode()
+    assert Request.objects.count() == 0
+
+
+def test_unused_kept_files_are_removed_after_a_day(client, simple_category):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cityops.feedback.services import kept_media_cleanup
+
+    data = {"category": simple_category.pk, "description": "Ổ gà", "lat": "abc", "long": LONG,
+            "photos": [upload("a.png", png_bytes(), "image/png")]}  # fmt: skip
+    client.post(reverse("feedback:report"), data)
+    (kept,) = Attachment.objects.filter(target_type="feedback.kept")
+    storage, name = kept.file.storage, kept.file.name
+    assert kept_media_cleanup() == 0
+    assert kept_media_cleanup(now=timezone.now() + dt.timedelta(hours=25)) == 1
+    assert not Attachment.objects.filter(pk=kept.pk).exists() and not storage.exists(name)

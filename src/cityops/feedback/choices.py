@@ -136,3 +136,5 @@ class AuditVerbs:
     MERGE_UNDONE = "feedback.request.merge_undone"
     FOLLOWED = "feedback.request.followed"
     UPDATE_RECEIVED = "feedback.request.update_received"
+    KEPT_EXPIRED = "feedback.kept_files.expired"
+    FILES_ATTACHED = "feedback.request.kept_files_attached"

@@ -20,7 +20,15 @@ from django.utils.translation import gettext as _
 
 from cityops.core.uploads import UploadRejected, inspect_upload
 
-__all__ = ["IMAGE_TYPES", "MAX_VIDEOS", "VIDEO_TYPES", "MediaFile", "check_media", "mp4_duration_seconds"]
+__all__ = [
+    "IMAGE_TYPES",
+    "MAX_VIDEOS",
+    "VIDEO_TYPES",
+    "MediaFile",
+    "check_counts",
+    "check_media",
+    "mp4_duration_seconds",
+]
 
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 VIDEO_TYPES = frozenset({"video/mp4", "video/webm", "video/quicktime"})
@@ -111,9 +119,13 @@ def _refuse(message: str) -> ValidationError:
     return ValidationError({"photos": [message]})
 
 
-def check_media(files: Iterable[Any], *, max_photos: int) -> list[MediaFile]:
-    """Check a batch of uploads before anything is stored; the whole batch is refused on the first problem."""
+def check_media(files: Iterable[Any], *, max_photos: int, already: Iterable[str] = ()) -> list[MediaFile]:
+    """Check a batch of uploads before anything is stored; the whole batch is refused on the first problem.
+
+    ``already`` are the content types of files the report carries already (they count towards the limits).
+    """
     accepted: list[MediaFile] = []
+    already = list(already)
     video_limit = min(int(settings.FEEDBACK_VIDEO_MAX_BYTES), int(settings.ATTACHMENT_MAX_BYTES))
     max_seconds = int(settings.FEEDBACK_VIDEO_MAX_SECONDS)
     for upload in files:
@@ -143,9 +155,14 @@ def check_media(files: Iterable[Any], *, max_photos: int) -> list[MediaFile]:
             raise _refuse(_("Videos must be MP4, WebM or QuickTime (MOV)."))
         else:
             raise _refuse(_("Only photos (JPEG, PNG, WebP, GIF) and one video (MP4, WebM, MOV) can be attached."))
-    videos = sum(1 for item in accepted if item.is_video)
+    check_counts([item.content_type for item in accepted] + already, max_photos=max_photos)
+    return accepted
+
+
+def check_counts(content_types: list[str], *, max_photos: int) -> None:
+    """At most ``max_photos`` photos and one video on one report."""
+    videos = sum(1 for mime in content_types if mime in VIDEO_TYPES)
     if videos > MAX_VIDEOS:
         raise _refuse(_("Attach at most one video."))
-    if len(accepted) - videos > max_photos:
+    if len(content_types) - videos > max_photos:
         raise _refuse(_("Attach at most %(n)d photos.") % {"n": max_photos})
-    return accepted

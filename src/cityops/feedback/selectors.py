@@ -366,3 +366,11 @@ def request_for_integrator(*, api_key: Any, request_id: str) -> Request | None:
     if req is None or not integrator_reaches(api_key, req):
         return None
     return req
+
+
+def kept_media(ids: list[int]) -> QuerySet[Any]:
+    """Files kept from a refused report form that are still waiting for their report."""
+    from cityops.core.models import Attachment
+    from cityops.feedback.services import KEPT_TARGET
+
+    return Attachment.objects.filter(pk__in=ids, target_type=KEPT_TARGET).order_by("id")

@@ -60,6 +60,9 @@ __all__ = [
     "deadlines_sweep",
     "desk_organization",
     "export_audit",
+    "kept_media_attach",
+    "kept_media_cleanup",
+    "kept_media_store",
     "request_accept",
     "request_assign",
     "request_classify",
@@ -1131,3 +1134,73 @@ def request_update_from_integrator(
         )  # fmt: skip
     assert update is not None
     return update, True
+
+
+# --- Files kept across a refused report form -------------------------------------------------------------
+
+KEPT_TARGET = "feedback.kept"
+KEPT_HOURS = 24
+
+
+def kept_media_store(*, actor: Any, files: Iterable[Any], already: Iterable[str] = ()) -> list[Any]:
+    """Keep a citizen's checked photos and video while the form is corrected, so they need not choose them again.
+
+    They are stored unattached (the desk's, private) and marked ``feedback.kept``; ``kept_media_attach`` moves
+    them onto the report, ``kept_media_cleanup`` deletes those never used.
+    """
+    from cityops.core.models import Attachment
+    from cityops.feedback.media import check_media
+
+    checked = check_media(list(files), max_photos=MAX_PHOTOS, already=already)
+    desk = desk_organization()
+    kept = []
+    with transaction.atomic():
+        for item in checked:
+            attachment = attachment_create(
+                actor=actor, organization=desk, uploaded_file=item.file, is_public=False, skip_permission_check=True
+            )
+            Attachment.objects.filter(pk=attachment.pk).update(target_type=KEPT_TARGET)
+            kept.append(attachment)
+    return kept
+
+
+def kept_media_attach(*, actor: Any, request: Request, attachments: Iterable[Any]) -> None:
+    """Move kept files onto the new report; the limits count them together with the files just sent."""
+    from cityops.core.models import Attachment
+    from cityops.feedback.media import check_counts
+
+    ids = [a.pk for a in attachments]
+    if not ids:
+        return
+    with transaction.atomic():
+        kept = list(Attachment.objects.select_for_update().filter(pk__in=ids, target_type=KEPT_TARGET))
+        present = Attachment.objects.filter(target_type="feedback.request", target_id=str(request.pk))
+        check_counts(
+            [a.content_type for a in kept] + list(present.values_list("content_type", flat=True)),
+            max_photos=MAX_PHOTOS,
+        )
+        Attachment.objects.filter(pk__in=[a.pk for a in kept]).update(
+            target_type="feedback.request", target_id=str(request.pk), organization=request.organization
+        )
+        if kept:
+            audit.record(
+                verb=AuditVerbs.FILES_ATTACHED, actor=actor, target=request,
+                actor_label="" if _person(actor) else "citizen", data={"kept_files": [a.pk for a in kept]},
+            )  # fmt: skip
+
+
+def kept_media_cleanup(*, now: dt.datetime | None = None) -> int:
+    """Delete kept files nobody came back for within ``KEPT_HOURS`` (rows and stored bytes)."""
+    from cityops.core.models import Attachment
+
+    cutoff = (now or timezone.now()) - dt.timedelta(hours=KEPT_HOURS)
+    removed = 0
+    for attachment in Attachment.objects.filter(target_type=KEPT_TARGET, created_at__lt=cutoff):
+        with transaction.atomic():
+            if attachment.file:
+                attachment.file.delete(save=False)
+            attachment.delete()
+        removed += 1
+    if removed:
+        audit.record(verb=AuditVerbs.KEPT_EXPIRED, organization=desk_organization(), data={"removed": removed})
+    return removed

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from cityops.feedback.services import deadlines_sweep
+from cityops.feedback.services import deadlines_sweep, kept_media_cleanup
 
 
 @task()
 def deadlines_sweep_task() -> dict[str, int]:
-    return deadlines_sweep()
+    counts = deadlines_sweep()
+    kept_media_cleanup()
+    return counts
 
 
 @task()

@@ -7,8 +7,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -159,24 +161,28 @@ def report(request: HttpRequest) -> HttpResponse:
     """The report form; on any error the citizen's text comes back in the form."""
     form = ReportForm(request.POST or None)
     status = 200
+    kept: list[Any] = []
     if request.method == "POST":
         photos = request.FILES.getlist("photos")[:50] + request.FILES.getlist("video")[:5]
+        kept = _kept_files(request)
         if form.is_valid():
             data = form.cleaned_data
             try:
-                req = services.request_submit(
-                    actor=request.user, category=data["category"], description=data["description"],
-                    lat=data["lat"], long=data["long"], address=data["address"], is_anonymous=data["is_anonymous"],
-                    area=data["area"],
-                    contact_name=data["contact_name"], contact_email=data["contact_email"],
-                    contact_phone=data["contact_phone"], photos=photos,
-                    attributes=_answers(request, data["category"]),
-                )  # fmt: skip
+                with transaction.atomic():
+                    req = services.request_submit(
+                        actor=request.user, category=data["category"], description=data["description"],
+                        lat=data["lat"], long=data["long"], address=data["address"],
+                        is_anonymous=data["is_anonymous"], area=data["area"],
+                        contact_name=data["contact_name"], contact_email=data["contact_email"],
+                        contact_phone=data["contact_phone"], photos=photos,
+                        attributes=_answers(request, data["category"]),
+                    )  # fmt: skip
+                    services.kept_media_attach(actor=request.user, request=req, attachments=kept)
             except ValidationError as exc:
                 _errors_to_form(form, exc)
             except services.SubmissionThrottled as exc:
                 form.add_error(None, _("Too many reports from this connection. Please try again later."))
-                context = {"form": form, "questions": _questions(request), **_map_context()}
+                context = {"form": form, "questions": _questions(request), **_kept_context(kept), **_map_context()}
                 response = render(request, "feedback/report.html", context, status=429)
                 response["Retry-After"] = str(exc.retry_after)
                 return response
@@ -186,8 +192,46 @@ def report(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("feedback:track", code=req.tracking_code)
         status = 400
-    context = {"form": form, "questions": _questions(request), **_map_context()}
+        kept = _keep_files(request, form, photos, kept)
+    context = {"form": form, "questions": _questions(request), **_kept_context(kept), **_map_context()}
     return render(request, "feedback/report.html", context, status=status)
+
+
+KEPT_SALT = "cityops.feedback.kept"
+
+
+def _kept_files(request: HttpRequest) -> list[Any]:
+    """Files kept from an earlier refused attempt, named by a signed token in the form (an hour at most)."""
+    token = request.POST.get("kept", "")
+    if not token or len(token) > 1000:
+        return []
+    try:
+        ids = signing.loads(token, salt=KEPT_SALT, max_age=3600)
+    except signing.BadSignature:
+        return []
+    if not isinstance(ids, list):
+        return []
+    return list(selectors.kept_media([i for i in ids if isinstance(i, int)][: MAX_PHOTOS + 1]))
+
+
+def _keep_files(request: HttpRequest, form: Any, photos: list[Any], kept: list[Any]) -> list[Any]:
+    """After a refusal, keep the photos and video that pass the checks so the citizen need not choose them again."""
+    if not photos:
+        return kept
+    try:
+        return kept + services.kept_media_store(
+            actor=request.user, files=photos, already=[a.content_type for a in kept]
+        )
+    except ValidationError as exc:
+        shown = " ".join(str(e) for e in form.non_field_errors())
+        for message in exc.messages:
+            if message not in shown:
+                form.add_error(None, message)
+        return kept
+
+
+def _kept_context(kept: list[Any]) -> dict[str, Any]:
+    return {"kept": kept, "kept_token": signing.dumps([a.pk for a in kept], salt=KEPT_SALT) if kept else ""}
 
 
 @require_safe
