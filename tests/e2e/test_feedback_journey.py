@@ -119,3 +119,53 @@ def test_staff_handle_a_request_to_its_rated_answer(
     page.get_by_test_id("rate-form").get_by_role("button").click()
     expect(page.get_by_test_id("rated")).to_contain_text("5/5")
     assert csp_violations == []
+
+
+def test_desk_merges_a_duplicate_and_citizens_filter_the_public_list(
+    page, live_server, light_category, province, csp_violations
+):
+    from cityops.core.choices import Role
+    from cityops.feedback.services import request_submit, request_verify
+    from tests.e2e.conftest import log_in
+    from tests.factories import MembershipFactory, UserFactory
+
+    desk = UserFactory(username="dieu.phoi", language="vi")
+    MembershipFactory(user=desk, organization=province, role=Role.IOC_OPERATOR)
+    original = request_submit(
+        actor=None, category=light_category, description="Cả dãy đèn phố Nguyễn Đăng Đạo không sáng",
+        lat="21.186", long="106.076",
+    )  # fmt: skip
+    original = request_verify(actor=desk, request=original)
+    copy = request_submit(
+        actor=None, category=light_category, description="Đèn Nguyễn Đăng Đạo tắt hết", lat="21.1861",
+        long="106.0761", contact_email="dan@example.vn",
+    )  # fmt: skip
+
+    # The desk sees the nearby report and merges the copy into it.
+    log_in(page, "dieu.phoi")
+    page.goto(f"/feedback/staff/{copy.pk}/")
+    expect(page.get_by_test_id("duplicate-candidates")).to_contain_text(original.tracking_code)
+    page.locator("#act-original").fill(original.tracking_code)
+    page.get_by_test_id("act-merge").click()
+    expect(page.get_by_test_id("staff-status")).to_have_attribute("data-status", "merged")
+    expect(page.get_by_test_id("original")).to_have_text(original.tracking_code)
+    page.goto(f"/feedback/staff/{original.pk}/")
+    expect(page.get_by_test_id("merged-in")).to_contain_text(copy.tracking_code)
+    expect(page.get_by_test_id("followers")).to_contain_text("dan@example.vn")
+    page.get_by_test_id("logout").click()
+
+    # The copy's tracking code now leads to the original.
+    page.goto(f"/feedback/track/{copy.tracking_code}/")
+    expect(page.get_by_test_id("tracking-code")).to_have_text(original.tracking_code)
+
+    # The public list: search without diacritics, filter by status.
+    page.goto("/feedback/")
+    page.get_by_test_id("pf-q").fill("nguyen dang dao")
+    page.get_by_test_id("pf-status").select_option("received")
+    page.get_by_test_id("pf-submit").click()
+    expect(page.get_by_test_id("public-item")).to_have_count(1)
+    expect(page.get_by_test_id("public-list")).to_contain_text("Cả dãy đèn phố Nguyễn Đăng Đạo")
+    page.get_by_test_id("pf-status").select_option("answered")
+    page.get_by_test_id("pf-submit").click()
+    expect(page.get_by_test_id("public-item")).to_have_count(0)
+    assert csp_violations == []
