@@ -118,7 +118,9 @@ def video_bytes(seconds: float = 10, *, brand: bytes = b"isom", padding: int = 0
     compatible = brand if brand == b"qt  " else brand + b"mp41"
     ftyp = box(b"ftyp", brand + struct.pack(">I", 0) + compatible)
     timescale = 1000
-    mvhd = box(b"mvhd", b"\x00\x00\x00\x00" + struct.pack(">IIII", 0, 0, timescale, int(seconds * timescale)) + b"\x00" * 80)
+    mvhd = box(
+        b"mvhd", b"\x00\x00\x00\x00" + struct.pack(">IIII", 0, 0, timescale, int(seconds * timescale)) + b"\x00" * 80
+    )
     moov = box(b"moov", mvhd)
     mdat = box(b"mdat", b"\x00" * (16 + padding))
     return ftyp + (mdat + moov if moov_last else moov + mdat)

@@ -76,7 +76,10 @@ def test_webm_and_quicktime_are_accepted(submit, name, data, mime):
         ([upload("a.mp4", video_bytes(5)), upload("b.mp4", video_bytes(5))], "at most one video"),
         ([upload(f"p{i}.png", png_bytes()) for i in range(7)], "at most 6 photos"),
         ([upload("long.mp4", video_bytes(600))], "600 seconds"),
-        ([upload("doc.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n")], "Only photos"),
+        (
+            [upload("doc.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n")],
+            "Only photos",
+        ),
         ([upload("fake.mp4", b"this is only text pretending to be a video")], "plain text"),
         ([upload("clip.mp4", webm_bytes())], "named as MP4"),
         ([upload("sound.mp3", b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\x00" * 200)], "Only photos"),
@@ -105,7 +108,7 @@ def test_video_duration_limit_is_a_setting(submit, settings):
 
 
 def test_hostile_file_names_are_sanitised(submit, client):
-    name = '../../etc/<script>alert(1)</script>\u202egnp.png'
+    name = "../../etc/<script>alert(1)</script>\u202egnp.png"
     req = submit(photos=[upload(name, png_bytes(), "image/png")])
     (attachment,) = files_of(req)
     assert "/" not in attachment.original_name and ".." not in attachment.original_name

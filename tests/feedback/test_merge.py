@@ -106,12 +106,16 @@ def test_followers_hear_of_the_originals_progress(
         req = services.request_resolve(actor=staff_b, request=req, answer="Đã thay 14 bóng đèn")
         services.request_publish(actor=desk_user, request=req)
     for person in (citizen, joiner):
-        titles = list(Notification.objects.filter(recipient=person, kind="feedback.followed").values_list("title", flat=True))
+        titles = list(
+            Notification.objects.filter(recipient=person, kind="feedback.followed").values_list("title", flat=True)
+        )
         assert len(titles) == 3, titles  # assigned, in progress, published
         assert any("Answer published" in t for t in titles)
     merged_link = Notification.objects.filter(recipient=citizen, kind="feedback.followed").first().url
     assert merged_link == reverse("feedback:track", args=[other.tracking_code])
-    assert Notification.objects.filter(recipient=joiner, kind="feedback.followed").first().url == reverse("feedback:index")
+    assert Notification.objects.filter(recipient=joiner, kind="feedback.followed").first().url == reverse(
+        "feedback:index"
+    )
     to_neighbour = [m for m in mail.outbox if m.to == ["neighbour@example.vn"]]
     assert len(to_neighbour) == 3 and "Đã thay 14 bóng đèn" in to_neighbour[-1].body
     assert original.tracking_code not in " ".join(m.body for m in to_neighbour)

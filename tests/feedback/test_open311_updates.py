@@ -150,8 +150,15 @@ def test_required_jurisdiction_mode(client, settings, simple_category, submit):
     settings.OPEN311_JURISDICTION_ID = "bacninh.gov.vn"
     settings.OPEN311_REQUIRE_JURISDICTION = True
     req = submit()
-    for path in ("/discovery.json", "/services.json", f"/services/{simple_category.code}.json", "/requests.json",
-                 f"/requests/{req.pk}.json", f"/tokens/{req.tracking_code}.json", "/servicerequestupdates.json"):
+    for path in (
+        "/discovery.json",
+        "/services.json",
+        f"/services/{simple_category.code}.json",
+        "/requests.json",
+        f"/requests/{req.pk}.json",
+        f"/tokens/{req.tracking_code}.json",
+        "/servicerequestupdates.json",
+    ):
         assert_errors(get_json(client, path, expect=400), 400)
         assert_errors(get_json(client, path, expect=404, jurisdiction_id="hanoi.gov.vn"), 404)
         assert get_json(client, path, jurisdiction_id="bacninh.gov.vn") is not None

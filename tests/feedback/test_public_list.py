@@ -21,7 +21,9 @@ def listed(client, **params) -> str:
 @pytest.fixture
 def spread(submit, desk_user, staff_b, agency_b, province, category):
     ward = OrganizationFactory(name="Phường Kinh Bắc", code="kinh-bac", kind="ward", parent=province)
-    received = services.request_verify(actor=desk_user, request=submit(description="Đường Lý Thái Tổ tối om", area=ward))
+    received = services.request_verify(
+        actor=desk_user, request=submit(description="Đường Lý Thái Tổ tối om", area=ward)
+    )
     handling = services.request_verify(actor=desk_user, request=submit(description="Cống thoát nước bị tắc"))
     handling = services.request_assign(actor=desk_user, request=handling, agency=agency_b)
     answered = services.request_verify(actor=desk_user, request=submit(description="Đèn chợ Nhớn hỏng"))
@@ -30,7 +32,9 @@ def spread(submit, desk_user, staff_b, agency_b, province, category):
     answered = services.request_resolve(actor=staff_b, request=answered, answer="Đã thay bóng")
     answered = services.request_publish(actor=desk_user, request=answered)
     hidden_new = submit(description="Chưa xác minh")
-    hidden_rejected = services.request_reject(actor=desk_user, request=submit(description="Nội dung xúc phạm"), reason="Sai")
+    hidden_rejected = services.request_reject(
+        actor=desk_user, request=submit(description="Nội dung xúc phạm"), reason="Sai"
+    )
     merged = submit(description="Gộp vào báo cáo khác")
     services.request_merge(actor=desk_user, request=merged, original=received)
     return {"ward": ward, "received": received, "handling": handling, "answered": answered,
