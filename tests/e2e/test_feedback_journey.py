@@ -1,4 +1,6 @@
-"""A citizen on a phone reports a problem with a map pin, fixes a validation error without retyping, and tracks it."""
+"""Feedback journeys: a citizen on a phone reports (a validation error loses neither text nor photo) and tracks it;
+staff take a request to its rated answer; the desk merges a duplicate and citizens filter the public list.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cityops.feedback.models import Category, Request, ResponseTemplate
+from tests.feedback.conftest import png_bytes
 
 pytestmark = pytest.mark.e2e
 
@@ -38,10 +41,14 @@ def test_citizen_reports_and_tracks(browser, live_server, light_category, csp_vi
         form.locator("#id_category").select_option(label="Đèn đường hỏng")
         text = "Đèn đường trước số 12 Lý Thái Tổ không sáng đã 3 đêm"
         form.locator("#id_description").fill(text)
-        # Send without a location: the error comes back and the text is still there.
+        page.get_by_test_id("photos").set_input_files(
+            [{"name": "den-hong.png", "mimeType": "image/png", "buffer": png_bytes()}]
+        )
+        # Send without a location: the error comes back, the text is still there and the photo is kept.
         page.get_by_test_id("report-submit").click()
         expect(page.get_by_test_id("error-lat")).to_be_visible()
         expect(page.locator("#id_description")).to_have_value(text)
+        expect(page.get_by_test_id("kept-files")).to_contain_text("den-hong.png")
 
         # Tap the map: the pin fills the coordinates.
         map_box = page.locator("#report-map")
@@ -57,6 +64,10 @@ def test_citizen_reports_and_tracks(browser, live_server, light_category, csp_vi
         expect(page.get_by_test_id("track-description")).to_contain_text(text)
         req = Request.objects.get(tracking_code=code)
         assert req.lat is not None and req.description == text
+        from cityops.core.models import Attachment
+
+        kept = Attachment.objects.filter(target_type="feedback.request", target_id=str(req.pk))
+        assert list(kept.values_list("original_name", flat=True)) == ["den-hong.png"]
 
         # Later, the citizen looks the report up by its code.
         page.goto("/feedback/")
