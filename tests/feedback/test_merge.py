@@ -244,3 +244,31 @@ def test_join_with_a_bad_email_is_refused_whole(client, pair, desk_user):
     assert Request.objects.get(pk=original.pk).joined_count == 0 and not Follower.objects.exists()
     client.post(reverse("feedback:join", args=[original.pk]), {"follow": "1", "contact_email": "dan@example.vn"})
     assert Follower.objects.get().email == "dan@example.vn"
+
+
+def test_email_followers_can_stop_following(client, pair, desk_user, django_capture_on_commit_callbacks):
+    original, _other = pair
+    services.request_join(actor=None, request=original, email="neighbour@example.vn")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_note(actor=desk_user, request=original, text="Đã ghi nhận", is_public=False)  # not told
+        services.request_reject(actor=desk_user, request=original, reason="Đã được xử lý trước đó")
+    (message,) = mail.outbox
+    link = next(line.split(": ", 1)[1] for line in message.body.splitlines() if "/feedback/unfollow/" in line)
+    path = link.split("://", 1)[-1].split("/", 1)[-1]
+    path = "/" + path
+    page = client.get(path)
+    assert page.status_code == 200 and 'data-testid="unfollow-form"' in page.content.decode()
+    assert Follower.objects.filter(email="neighbour@example.vn").exists()  # a GET (mail scanner) removes nothing
+    assert client.post(path).status_code == 302
+    assert not Follower.objects.filter(email="neighbour@example.vn").exists()
+    assert AuditEvent.objects.filter(verb="feedback.request.unfollowed").count() == 1
+    assert client.post(path).status_code == 404
+
+
+@pytest.mark.parametrize("token", ["forged", "1", "<script>alert(1)</script>", "x" * 500, "../../etc/passwd"])
+def test_forged_unfollow_links_are_404(client, pair, token):
+    original, _other = pair
+    services.request_join(actor=None, request=original, email="keep@example.vn")
+    assert client.post(f"/feedback/unfollow/{token}/").status_code == 404
+    assert Follower.objects.filter(email="keep@example.vn").exists()

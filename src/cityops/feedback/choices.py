@@ -134,7 +134,7 @@ class AuditVerbs:
     ESCALATED_TO_TASK = "feedback.request.escalated_to_task"
     MERGED = "feedback.request.merged"
     MERGE_UNDONE = "feedback.request.merge_undone"
-    FOLLOWED = "feedback.request.followed"
+    UNFOLLOWED = "feedback.request.unfollowed"
     UPDATE_RECEIVED = "feedback.request.update_received"
     KEPT_EXPIRED = "feedback.kept_files.expired"
     FILES_ATTACHED = "feedback.request.kept_files_attached"

@@ -922,7 +922,7 @@ def _tell_followers(req: Request, update: RequestUpdate) -> None:
         if follower.channel == FollowChannel.ACCOUNT and follower.user is not None:
             by_account.setdefault(url, []).append(follower.user)
         elif follower.email:
-            emails.append([follower.email, url])
+            emails.append([follower.email, url, reverse("feedback:unfollow", args=[unfollow_token(follower)])])
 
     def send() -> None:
         from cityops.feedback.tasks import send_follower_emails
@@ -933,6 +933,39 @@ def _tell_followers(req: Request, update: RequestUpdate) -> None:
             send_follower_emails.enqueue(recipients=emails, title=str(title), body=body)
 
     transaction.on_commit(send)
+
+
+UNFOLLOW_SALT = "cityops.feedback.unfollow"
+
+
+def unfollow_token(follower: Follower) -> str:
+    """The signed token of the "stop following" link in a follower's emails (it names only the follower row)."""
+    from django.core import signing
+
+    return signing.dumps(follower.pk, salt=UNFOLLOW_SALT, compress=True)
+
+
+def follower_from_token(token: str) -> Follower | None:
+    """The follower a "stop following" link names, or None for anything forged, garbled or already gone."""
+    from django.core import signing
+
+    if not token or len(token) > 200:
+        return None
+    try:
+        pk = signing.loads(token, salt=UNFOLLOW_SALT)
+    except signing.BadSignature:
+        return None
+    return Follower.objects.filter(pk=pk).select_related("request").first() if isinstance(pk, int) else None
+
+
+def follower_remove(*, actor: Any, follower: Follower) -> None:
+    """Someone asked to hear no more about a report they followed by email; audited."""
+    with transaction.atomic():
+        audit.record(
+            verb=AuditVerbs.UNFOLLOWED, actor=actor, target=follower.request, actor_label="citizen",
+            data={"follower": follower.pk, "channel": follower.channel},
+        )  # fmt: skip
+        follower.delete()
 
 
 def _merge_target(actor: Any, original: Request | None, request: Request) -> Request:

@@ -20,7 +20,7 @@ def deadlines_sweep_task() -> dict[str, int]:
 
 @task()
 def send_follower_emails(recipients: list[list[str]], title: str, body: str) -> int:
-    """Plain-text emails to followers without an account: ``(address, link path)`` pairs; failures are logged."""
+    """Plain-text emails to followers without an account: ``[address, link path, unfollow path]``; failures logged."""
     import logging
 
     from django.conf import settings
@@ -30,12 +30,13 @@ def send_follower_emails(recipients: list[list[str]], title: str, body: str) -> 
     logger = logging.getLogger(__name__)
     sent = 0
     subject = f"[CityOps] {' '.join(str(title).split())}"[:200]
-    for address, path in recipients:
+    for address, path, unfollow in recipients:
         lines = [" ".join(str(title).split()), ""]
         if body:
             lines += [body, ""]
         lines.append(_("See the report: %(link)s") % {"link": f"{settings.SITE_URL}{path}"})
         lines += ["", _("You receive this email because you asked to follow this report.")]
+        lines.append(_("To stop: %(link)s") % {"link": f"{settings.SITE_URL}{unfollow}"})
         try:
             EmailMessage(subject=subject, body="\n".join(lines), to=[address]).send()
         except Exception:

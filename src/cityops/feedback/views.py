@@ -650,3 +650,16 @@ def join(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Thank you: your voice was added to the existing report."))
     return redirect("feedback:index")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def unfollow(request: HttpRequest, token: str) -> HttpResponse:
+    """The "stop following" link of a follower's emails: GET asks, POST removes (mail scanners only GET)."""
+    follower = services.follower_from_token(token)
+    if follower is None:
+        raise Http404
+    if request.method == "POST":
+        services.follower_remove(actor=request.user, follower=follower)
+        messages.success(request, _("You will receive no more emails about this report."))
+        return redirect("feedback:index")
+    return render(request, "feedback/unfollow.html", {"category": follower.request.category})
