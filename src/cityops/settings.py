@@ -329,9 +329,15 @@ FEEDBACK_DESK_ORGANIZATION = os.environ.get("FEEDBACK_DESK_ORGANIZATION", "")
 FEEDBACK_RATE_WINDOW_SECONDS = env_int("FEEDBACK_RATE_WINDOW_SECONDS", 600)
 FEEDBACK_RATE_LIMIT_PER_ADDRESS = env_int("FEEDBACK_RATE_LIMIT_PER_ADDRESS", 10)
 FEEDBACK_RATE_LIMIT_PER_KEY = env_int("FEEDBACK_RATE_LIMIT_PER_KEY", 1000)
+# One video per report (MP4, WebM or QuickTime): its size (never above ATTACHMENT_MAX_BYTES) and, when the
+# container tells it cheaply (MP4/MOV), its duration.
+FEEDBACK_VIDEO_MAX_BYTES = env_int("FEEDBACK_VIDEO_MAX_BYTES", 20 * 1024 * 1024)
+FEEDBACK_VIDEO_MAX_SECONDS = env_int("FEEDBACK_VIDEO_MAX_SECONDS", 120)
 # Open311 discovery: the jurisdiction id (default: the host of SITE_URL) and the contact shown to clients.
 OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "")
 OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "")
+# Multi-jurisdiction mode: every Open311 call must name the jurisdiction_id (400 when missing, 404 when unknown).
+OPEN311_REQUIRE_JURISDICTION = env_bool("OPEN311_REQUIRE_JURISDICTION", False)
 # Map tiles: a tile URL template ({z}/{x}/{y}); empty draws outlines and markers on a plain background.
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 

@@ -1,4 +1,6 @@
-"""A citizen on a phone reports a problem with a map pin, fixes a validation error without retyping, and tracks it."""
+"""Feedback journeys: a citizen on a phone reports (a validation error loses neither text nor photo) and tracks it;
+staff take a request to its rated answer; the desk merges a duplicate and citizens filter the public list.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cityops.feedback.models import Category, Request, ResponseTemplate
+from tests.feedback.conftest import png_bytes
 
 pytestmark = pytest.mark.e2e
 
@@ -38,10 +41,14 @@ def test_citizen_reports_and_tracks(browser, live_server, light_category, csp_vi
         form.locator("#id_category").select_option(label="Đèn đường hỏng")
         text = "Đèn đường trước số 12 Lý Thái Tổ không sáng đã 3 đêm"
         form.locator("#id_description").fill(text)
-        # Send without a location: the error comes back and the text is still there.
+        page.get_by_test_id("photos").set_input_files(
+            [{"name": "den-hong.png", "mimeType": "image/png", "buffer": png_bytes()}]
+        )
+        # Send without a location: the error comes back, the text is still there and the photo is kept.
         page.get_by_test_id("report-submit").click()
         expect(page.get_by_test_id("error-lat")).to_be_visible()
         expect(page.locator("#id_description")).to_have_value(text)
+        expect(page.get_by_test_id("kept-files")).to_contain_text("den-hong.png")
 
         # Tap the map: the pin fills the coordinates.
         map_box = page.locator("#report-map")
@@ -57,6 +64,10 @@ def test_citizen_reports_and_tracks(browser, live_server, light_category, csp_vi
         expect(page.get_by_test_id("track-description")).to_contain_text(text)
         req = Request.objects.get(tracking_code=code)
         assert req.lat is not None and req.description == text
+        from cityops.core.models import Attachment
+
+        kept = Attachment.objects.filter(target_type="feedback.request", target_id=str(req.pk))
+        assert list(kept.values_list("original_name", flat=True)) == ["den-hong.png"]
 
         # Later, the citizen looks the report up by its code.
         page.goto("/feedback/")
@@ -118,4 +129,54 @@ def test_staff_handle_a_request_to_its_rated_answer(
     page.get_by_test_id("rate-form").get_by_label("5").check()
     page.get_by_test_id("rate-form").get_by_role("button").click()
     expect(page.get_by_test_id("rated")).to_contain_text("5/5")
+    assert csp_violations == []
+
+
+def test_desk_merges_a_duplicate_and_citizens_filter_the_public_list(
+    page, live_server, light_category, province, csp_violations
+):
+    from cityops.core.choices import Role
+    from cityops.feedback.services import request_submit, request_verify
+    from tests.e2e.conftest import log_in
+    from tests.factories import MembershipFactory, UserFactory
+
+    desk = UserFactory(username="dieu.phoi", language="vi")
+    MembershipFactory(user=desk, organization=province, role=Role.IOC_OPERATOR)
+    original = request_submit(
+        actor=None, category=light_category, description="Cả dãy đèn phố Nguyễn Đăng Đạo không sáng",
+        lat="21.186", long="106.076",
+    )  # fmt: skip
+    original = request_verify(actor=desk, request=original)
+    copy = request_submit(
+        actor=None, category=light_category, description="Đèn Nguyễn Đăng Đạo tắt hết", lat="21.1861",
+        long="106.0761", contact_email="dan@example.vn",
+    )  # fmt: skip
+
+    # The desk sees the nearby report and merges the copy into it.
+    log_in(page, "dieu.phoi")
+    page.goto(f"/feedback/staff/{copy.pk}/")
+    expect(page.get_by_test_id("duplicate-candidates")).to_contain_text(original.tracking_code)
+    page.locator("#act-original").fill(original.tracking_code)
+    page.get_by_test_id("act-merge").click()
+    expect(page.get_by_test_id("staff-status")).to_have_attribute("data-status", "merged")
+    expect(page.get_by_test_id("original")).to_have_text(original.tracking_code)
+    page.goto(f"/feedback/staff/{original.pk}/")
+    expect(page.get_by_test_id("merged-in")).to_contain_text(copy.tracking_code)
+    expect(page.get_by_test_id("followers")).to_contain_text("dan@example.vn")
+    page.get_by_test_id("logout").click()
+
+    # The copy's tracking code now leads to the original.
+    page.goto(f"/feedback/track/{copy.tracking_code}/")
+    expect(page.get_by_test_id("tracking-code")).to_have_text(original.tracking_code)
+
+    # The public list: search without diacritics, filter by status.
+    page.goto("/feedback/")
+    page.get_by_test_id("pf-q").fill("nguyen dang dao")
+    page.get_by_test_id("pf-status").select_option("received")
+    page.get_by_test_id("pf-submit").click()
+    expect(page.get_by_test_id("public-item")).to_have_count(1)
+    expect(page.get_by_test_id("public-list")).to_contain_text("Cả dãy đèn phố Nguyễn Đăng Đạo")
+    page.get_by_test_id("pf-status").select_option("answered")
+    page.get_by_test_id("pf-submit").click()
+    expect(page.get_by_test_id("public-item")).to_have_count(0)
     assert csp_violations == []

@@ -107,3 +107,25 @@ def submit(simple_category, province):
 def _jurisdiction_is_the_demo_province(settings):
     """Feedback tests run as the demo province's deployment: reports from elsewhere are out of bounds."""
     settings.FEEDBACK_JURISDICTION_BBOX = tuple(float(part) for part in JURISDICTION_BBOX.split(","))
+
+
+def video_bytes(seconds: float = 10, *, brand: bytes = b"isom", padding: int = 0, moov_last: bool = False) -> bytes:
+    """A minimal ISO-BMFF file (MP4, or QuickTime with brand ``qt  ``) whose ``mvhd`` says ``seconds`` long."""
+
+    def box(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I4s", 8 + len(body), kind) + body
+
+    compatible = brand if brand == b"qt  " else brand + b"mp41"
+    ftyp = box(b"ftyp", brand + struct.pack(">I", 0) + compatible)
+    timescale = 1000
+    mvhd = box(
+        b"mvhd", b"\x00\x00\x00\x00" + struct.pack(">IIII", 0, 0, timescale, int(seconds * timescale)) + b"\x00" * 80
+    )
+    moov = box(b"moov", mvhd)
+    mdat = box(b"mdat", b"\x00" * (16 + padding))
+    return ftyp + (mdat + moov if moov_last else moov + mdat)
+
+
+def webm_bytes() -> bytes:
+    """The start of a WebM file (EBML header with the ``webm`` doctype)."""
+    return b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\x82\x84webm" + b"\x00" * 64

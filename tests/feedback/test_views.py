@@ -220,7 +220,7 @@ def test_public_list_map_and_filters(client, submit, desk_user, staff_b, agency_
     assert "Đèn nơi khác" not in client.get(reverse("feedback:index"), {"category": "road-damage"}).content.decode()
     geo = client.get(reverse("feedback:public_geojson")).json()
     assert len(geo["features"]) == 2
-    assert set(geo["features"][0]["properties"]) == {"category", "closed", "description", "answer"}
+    assert set(geo["features"][0]["properties"]) == {"category", "status", "closed", "description", "answer"}
     assert len(client.get(reverse("feedback:public_geojson"), {"area": ward.pk}).json()["features"]) == 1
     for bad in ({"area": "x"}, {"area": "9" * 30}, {"page": "-1"}):
         assert client.get(reverse("feedback:index"), bad).status_code == 200

@@ -60,6 +60,7 @@ PUBLIC_PAGES: dict[str, str] = {
     "feedback:track_reopen": "citizen reopens the request, keyed by the tracking code",
     "feedback:duplicates": "public 'is this already reported?' lookup on the report form",
     "feedback:join": "citizen joins (+1) a published request from the public map",
+    "feedback:unfollow": "stop-following link of a follower's email, keyed by a signed token (404 otherwise)",
     "schedule:public": "the public week of an organisation's leaders (published items only)",
     "schedule:feed": "iCalendar feed authenticated by its secret token in the URL",
     "datahub:dcat_catalog": "DCAT open-data catalog (public datasets only)",

@@ -81,6 +81,7 @@ ALLOWED_TYPES: dict[str, AllowedType] = {
         _t(ODF_SLIDES, "odp", label="OpenDocument Presentation (ODP)"),
         _t("video/mp4", "mp4", label="MP4"),
         _t("video/webm", "webm", label="WebM"),
+        _t("video/quicktime", "mov", "qt", label="QuickTime (MOV)"),
         _t("audio/mpeg", "mp3", label="MP3"),
         _t("audio/mp4", "m4a", label="M4A"),
         _t(TEXT_PLAIN, "txt", "text", "log", label="Text"),

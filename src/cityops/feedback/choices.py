@@ -5,7 +5,16 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["AttributeType", "AuditVerbs", "Channel", "Kind", "Status"]
+__all__ = [
+    "AttributeType",
+    "AuditVerbs",
+    "Channel",
+    "FollowChannel",
+    "FollowSource",
+    "Kind",
+    "PublicStatus",
+    "Status",
+]
 
 
 class Kind(models.TextChoices):
@@ -30,16 +39,24 @@ class Status(models.TextChoices):
     RESOLVED = "resolved", _("Resolved, awaiting review")
     PUBLISHED = "published", _("Answer published")
     REOPENED = "reopened", _("Reopened")
+    MERGED = "merged", _("Merged into another report")
 
 
-CLOSED_STATUSES: frozenset[str] = frozenset({Status.REJECTED, Status.DUPLICATE, Status.PUBLISHED})
+CLOSED_STATUSES: frozenset[str] = frozenset({Status.REJECTED, Status.DUPLICATE, Status.PUBLISHED, Status.MERGED})
+# Statuses the public list and map show (the desk has verified the text; rejected and merged ones are not listed).
+PUBLIC_STATUSES: frozenset[str] = frozenset(
+    {Status.VERIFIED, Status.ASSIGNED, Status.ACCEPTED, Status.RETURNED, Status.IN_PROGRESS, Status.RESOLVED,
+     Status.PUBLISHED, Status.REOPENED}
+)  # fmt: skip
+# Statuses a report can be merged from (it is still in the desk's hands); undoing a merge restores the old one.
+MERGEABLE_STATUSES: frozenset[str] = frozenset({Status.SUBMITTED, Status.VERIFIED, Status.RETURNED})
 
 # Every legal move of the workflow; anything else is refused by the services.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.SUBMITTED: frozenset({Status.VERIFIED, Status.REJECTED, Status.DUPLICATE}),
-    Status.VERIFIED: frozenset({Status.ASSIGNED, Status.REJECTED, Status.DUPLICATE}),
+    Status.SUBMITTED: frozenset({Status.VERIFIED, Status.REJECTED, Status.DUPLICATE, Status.MERGED}),
+    Status.VERIFIED: frozenset({Status.ASSIGNED, Status.REJECTED, Status.DUPLICATE, Status.MERGED}),
     Status.ASSIGNED: frozenset({Status.ACCEPTED, Status.RETURNED}),
-    Status.RETURNED: frozenset({Status.ASSIGNED, Status.REJECTED}),
+    Status.RETURNED: frozenset({Status.ASSIGNED, Status.REJECTED, Status.MERGED}),
     Status.ACCEPTED: frozenset({Status.IN_PROGRESS, Status.RESOLVED}),
     Status.IN_PROGRESS: frozenset({Status.IN_PROGRESS, Status.RESOLVED}),
     Status.RESOLVED: frozenset({Status.PUBLISHED, Status.IN_PROGRESS}),
@@ -47,7 +64,38 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.REOPENED: frozenset({Status.ASSIGNED}),
     Status.REJECTED: frozenset(),
     Status.DUPLICATE: frozenset(),
+    # Undoing a merge is not a workflow move: ``request_merge_undo`` restores the status saved with the merge.
+    Status.MERGED: frozenset(),
 }
+
+
+class PublicStatus(models.TextChoices):
+    """The status filter of the public list: what a citizen wants to tell apart."""
+
+    RECEIVED = "received", _("Received")
+    HANDLING = "handling", _("Being handled")
+    ANSWERED = "answered", _("Answered")
+
+
+PUBLIC_STATUS_GROUPS: dict[str, frozenset[str]] = {
+    PublicStatus.RECEIVED: frozenset({Status.VERIFIED}),
+    PublicStatus.HANDLING: frozenset(
+        {Status.ASSIGNED, Status.ACCEPTED, Status.RETURNED, Status.IN_PROGRESS, Status.RESOLVED, Status.REOPENED}
+    ),
+    PublicStatus.ANSWERED: frozenset({Status.PUBLISHED}),
+}
+
+
+class FollowChannel(models.TextChoices):
+    """How a follower hears about progress: their account's notifications, or a plain email."""
+
+    ACCOUNT = "account", _("My account's notifications")
+    EMAIL = "email", _("Email")
+
+
+class FollowSource(models.TextChoices):
+    JOINED = "joined", _("Reported the same (me too)")
+    MERGED = "merged", _("Reporter of a merged report")
 
 
 class Channel(models.TextChoices):
@@ -84,3 +132,9 @@ class AuditVerbs:
     REMINDED = "feedback.request.reminded"
     ESCALATED = "feedback.request.escalated"
     ESCALATED_TO_TASK = "feedback.request.escalated_to_task"
+    MERGED = "feedback.request.merged"
+    MERGE_UNDONE = "feedback.request.merge_undone"
+    UNFOLLOWED = "feedback.request.unfollowed"
+    UPDATE_RECEIVED = "feedback.request.update_received"
+    KEPT_EXPIRED = "feedback.kept_files.expired"
+    FILES_ATTACHED = "feedback.request.kept_files_attached"

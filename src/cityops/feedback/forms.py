@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cityops.core.models import Organization
+from cityops.feedback.choices import Kind
 from cityops.feedback.models import MAX_DESCRIPTION, Category
 from cityops.feedback.selectors import public_areas
 
@@ -39,6 +40,13 @@ class ReportForm(forms.Form):
         field = self.fields["category"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = Category.objects.filter(is_active=True)
+        # Grouped by kind (problem, idea, business feedback): each kind has its own categories and handling.
+        groups: list[Any] = [("", field.empty_label)]
+        for kind, label in Kind.choices:
+            options = [(c.pk, c.name) for c in field.queryset if c.kind == kind]
+            if options:
+                groups.append((label, options))
+        field.choices = groups
         area = self.fields["area"]
         assert isinstance(area, forms.ModelChoiceField)
         area.queryset = public_areas()

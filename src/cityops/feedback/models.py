@@ -15,11 +15,21 @@ from django.utils.translation import gettext_lazy as _
 
 from cityops.core.choices import Domain
 from cityops.core.models.base import TenantScopedModel, TimeStampedModel
-from cityops.feedback.choices import CLOSED_STATUSES, AttributeType, Channel, Kind, Status
+from cityops.feedback.choices import (
+    CLOSED_STATUSES,
+    AttributeType,
+    Channel,
+    FollowChannel,
+    FollowSource,
+    Kind,
+    Status,
+)
 
 __all__ = [
     "MAX_DESCRIPTION",
     "Category",
+    "Follower",
+    "Merge",
     "Rating",
     "Request",
     "RequestUpdate",
@@ -195,14 +205,18 @@ class Request(TenantScopedModel):
         return self.tracking_code
 
     def clean(self) -> None:
-        """Coordinates inside the jurisdiction, and some location given."""
+        """Coordinates inside the jurisdiction, and some location given for an on-site problem.
+
+        Ideas and business feedback need no place (they may give one).
+        """
         if (self.lat is None) != (self.long is None):
             raise ValidationError({"lat": _("Give latitude and longitude together.")})
         if self.lat is not None and self.long is not None:
             south, west, north, east = jurisdiction_bbox()
             if not (south <= float(self.lat) <= north and west <= float(self.long) <= east):
                 raise ValidationError({"lat": _("This place is outside the area this service covers.")})
-        if self.lat is None and not self.address and not self.address_id:
+        needs_place = self.category_id is None or self.category.kind == Kind.PROBLEM
+        if needs_place and self.lat is None and not self.address and not self.address_id:
             raise ValidationError({"lat": _("Place a pin on the map or give an address.")})
 
     def get_absolute_url(self) -> str:
@@ -212,6 +226,11 @@ class Request(TenantScopedModel):
     @property
     def is_open(self) -> bool:
         return self.status not in CLOSED_STATUSES
+
+    @property
+    def is_public_kind(self) -> bool:
+        """Business feedback concerns one firm's affairs: never on the public list, map or Open311 reads."""
+        return self.category.kind != Kind.BUSINESS
 
     @property
     def open311_status(self) -> str:
@@ -230,10 +249,19 @@ class RequestUpdate(models.Model):
     text = models.TextField(_("note"), blank=True, validators=[MaxLengthValidator(MAX_DESCRIPTION)])
     old_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     new_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    # The integrator's own id of an update posted through Open311 (``update_id``): posting it again is a no-op.
+    external_id = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="feedback_update_external_id_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.old_status}→{self.new_status}"
@@ -276,3 +304,59 @@ class ResponseTemplate(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Follower(models.Model):
+    """Someone who hears about a request's progress without being its reporter: a joiner or a merged reporter.
+
+    Reporter data: shown to the desk only, never to agencies, Open311 or exports.
+    """
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="followers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    email = models.EmailField(_("email"), blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=FollowChannel.choices)
+    source = models.CharField(_("source"), max_length=10, choices=FollowSource.choices)
+    # The merged report this follower came from (so undoing the merge takes them back), if any.
+    merged_from = models.ForeignKey(Request, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(channel=FollowChannel.ACCOUNT) & models.Q(user__isnull=False))
+                | (models.Q(channel=FollowChannel.EMAIL) & ~models.Q(email="")),
+                name="feedback_follower_reachable",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.channel}"
+
+
+class Merge(models.Model):
+    """The desk merged ``request`` into ``original``; what moved is kept so the merge can be undone exactly."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="merges")
+    original = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="merged_in")
+    previous_status = models.CharField(max_length=20, choices=Status.choices)
+    previous_organization = models.ForeignKey("core.Organization", on_delete=models.PROTECT, related_name="+")
+    attachment_ids = models.JSONField(default=list, blank=True)
+    follower_ids = models.JSONField(default=list, blank=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    merged_at = models.DateTimeField(auto_now_add=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} → {self.original_id}"

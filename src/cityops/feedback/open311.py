@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import (
     NON_FIELD_ERRORS,
+    PermissionDenied,
     RequestDataTooBig,
     SuspiciousOperation,
     TooManyFieldsSent,
@@ -34,7 +35,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from cityops.core.services.apikeys import apikey_authenticate, apikey_touch
-from cityops.feedback.choices import CLOSED_STATUSES, Channel, Status
+from cityops.feedback.choices import CLOSED_STATUSES, Channel, Kind, Status
 from cityops.feedback.models import Category, Request
 from cityops.feedback.selectors import category_get_by_code, category_list, request_get_by_code
 from cityops.feedback.services import SubmissionThrottled, request_submit
@@ -50,7 +51,7 @@ FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=
 _ITEM_TAGS = {
     "endpoints": "endpoint", "formats": "format", "attributes": "attribute", "values": "value",
     "notes": "note", "services": "service", "service_requests": "request", "errors": "error",
-    "service_requests_updates": "request_update",
+    "service_requests_updates": "request_update", "service_request_updates": "request_update",
 }  # fmt: skip
 
 
@@ -134,8 +135,13 @@ def _param(request: HttpRequest, name: str) -> str:
 
 
 def _check_jurisdiction(request: HttpRequest) -> None:
+    """Optional in single-jurisdiction mode (empty counts as absent); required with OPEN311_REQUIRE_JURISDICTION."""
     given = _param(request, "jurisdiction_id")
-    if given and given != jurisdiction_id():
+    if not given:
+        if settings.OPEN311_REQUIRE_JURISDICTION:
+            raise Open311Error(400, (400, _("jurisdiction_id is required.")))
+        return
+    if given != jurisdiction_id():
         raise Open311Error(404, (404, _("Unknown jurisdiction_id.")))
 
 
@@ -232,10 +238,19 @@ def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpRespons
 
 def request_to_dict(req: Request, *, extensions: bool = False) -> dict[str, Any]:
     """Public fields only: nothing about the reporter ever leaves through Open311."""
+    notes = req.status_notes or None
+    if req.status in {Status.MERGED, Status.DUPLICATE} and req.duplicate_of_id is not None:
+        # Point at the original by its service_request_id: tracking codes never leave through Open311.
+        template = (
+            _("Merged into service request %(id)s.")
+            if req.status == Status.MERGED
+            else _("Duplicate of service request %(id)s.")
+        )
+        notes = template % {"id": req.duplicate_of_id}
     data: dict[str, Any] = {
         "service_request_id": str(req.pk),
         "status": req.open311_status,
-        "status_notes": req.status_notes or None,
+        "status_notes": notes,
         "service_name": req.category.name,
         "service_code": req.category.code,
         "description": req.description,
@@ -254,6 +269,9 @@ def request_to_dict(req: Request, *, extensions: bool = False) -> dict[str, Any]
     if extensions:
         data["detailed_status"] = req.status.upper()
         data["extended_attributes"] = {"detailed_status": req.status, "channel": req.channel}
+        if req.duplicate_of_id is not None:
+            data["extended_attributes"]["duplicate"] = True
+            data["extended_attributes"]["parent_service_request_id"] = str(req.duplicate_of_id)
         data["notes"] = [
             {
                 "datetime": _w3c(u.created_at),
@@ -287,7 +305,11 @@ def _positive(request: HttpRequest, name: str, default: int, maximum: int) -> in
 
 def _filtered(request: HttpRequest) -> QuerySet[Request]:
     """Apply the spec's filters; a list of ids overrides every other one."""
-    qs = Request.objects.select_related("category", "organization").order_by("-created_at", "-id")
+    qs = (
+        Request.objects.exclude(category__kind=Kind.BUSINESS)
+        .select_related("category", "organization")
+        .order_by("-created_at", "-id")
+    )
     ids = _csv(_param(request, "service_request_id"))
     if ids:
         return qs.filter(pk__in=[int(i) for i in ids if i.isdigit() and len(i) < 19])
@@ -361,11 +383,7 @@ def _validation_errors(exc: ValidationError) -> Open311Error:
 
 
 def _create(request: HttpRequest, fmt: str) -> HttpResponse:
-    raw_key = _param(request, "api_key") or request.headers.get("X-API-Key", "")
-    api_key = apikey_authenticate(raw_key) if raw_key else None
-    if api_key is None:
-        raise Open311Error(403, (403, _("A valid api_key is required to post a request.")))
-    apikey_touch(api_key)
+    api_key = _api_key(request, _("A valid api_key is required to post a request."))
     code = _param(request, "service_code")
     if not code:
         raise Open311Error(400, (400, _("service_code is required.")))
@@ -417,7 +435,7 @@ def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpRespo
     req = None
     if request_id.isdigit() and len(request_id) < 19:
         req = Request.objects.select_related("category", "organization").filter(pk=int(request_id)).first()
-    if req is None:
+    if req is None or not req.is_public_kind:
         raise Open311Error(404, (404, _("Unknown service_request_id.")))
     return render([request_to_dict(req, extensions=_wants_extensions(request))], fmt, root="service_requests")
 
@@ -437,15 +455,19 @@ FMS_STATUS: dict[str, str] = {
     Status.SUBMITTED: "FOR_TRIAGE", Status.VERIFIED: "OPEN", Status.ASSIGNED: "ACTION_SCHEDULED",
     Status.ACCEPTED: "ACTION_SCHEDULED", Status.RETURNED: "INTERNAL_REFERRAL", Status.IN_PROGRESS: "IN_PROGRESS",
     Status.RESOLVED: "IN_PROGRESS", Status.PUBLISHED: "FIXED", Status.REJECTED: "CLOSED",
-    Status.DUPLICATE: "DUPLICATE", Status.REOPENED: "REOPEN",
+    Status.DUPLICATE: "DUPLICATE", Status.REOPENED: "REOPEN", Status.MERGED: "DUPLICATE",
 }  # fmt: skip
 
 
-@require_http_methods(["GET", "HEAD"])
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
 @endpoint
 def request_updates(request: HttpRequest, fmt: str) -> HttpResponse:
-    """FixMyStreet extension: the public updates of requests in a date window (default the last day)."""
+    """FixMyStreet extension: GET the public updates in a date window (default the last day); POST one update."""
     from cityops.feedback.models import RequestUpdate
+
+    if request.method == "POST":
+        return _post_update(request, fmt)
 
     start = _parse_w3c(_param(request, "start_date"), "start_date")
     end = _parse_w3c(_param(request, "end_date"), "end_date") or timezone.now()
@@ -454,6 +476,7 @@ def request_updates(request: HttpRequest, fmt: str) -> HttpResponse:
         raise Open311Error(400, (400, _("The date range may not span more than 90 days.")))
     updates = (
         RequestUpdate.objects.filter(is_public=True, created_at__gte=start, created_at__lte=end)
+        .exclude(request__category__kind=Kind.BUSINESS)
         .select_related("request")
         .order_by("created_at", "id")[:MAX_ITEMS]
     )
@@ -469,6 +492,41 @@ def request_updates(request: HttpRequest, fmt: str) -> HttpResponse:
         for u in updates
     ]
     return render(body, fmt, root="service_requests_updates")
+
+
+def _api_key(request: HttpRequest, purpose: str) -> Any:
+    raw_key = _param(request, "api_key") or request.headers.get("X-API-Key", "")
+    api_key = apikey_authenticate(raw_key) if raw_key else None
+    if api_key is None:
+        raise Open311Error(403, (403, purpose))
+    apikey_touch(api_key)
+    return api_key
+
+
+def _post_update(request: HttpRequest, fmt: str) -> HttpResponse:
+    """An agency's own system reports progress on a request (FixMyStreet's POST servicerequestupdates)."""
+    from cityops.feedback.selectors import request_for_integrator
+    from cityops.feedback.services import request_update_from_integrator
+
+    api_key = _api_key(request, _("A valid api_key is required to post an update."))
+    request_id = _param(request, "service_request_id")
+    if not request_id:
+        raise Open311Error(400, (400, _("service_request_id is required.")))
+    req = request_for_integrator(api_key=api_key, request_id=request_id)
+    if req is None:
+        raise Open311Error(404, (404, _("Unknown service_request_id.")))
+    _parse_w3c(_param(request, "updated_datetime"), "updated_datetime")
+    try:
+        update, _created = request_update_from_integrator(
+            actor=api_key.user, api_key=api_key, request=req, status=_param(request, "status"),
+            description=_param(request, "description"), update_id=_param(request, "update_id"),
+        )  # fmt: skip
+    except ValidationError as exc:
+        raise _validation_errors(exc) from exc
+    except PermissionDenied as exc:
+        raise Open311Error(404, (404, _("Unknown service_request_id."))) from exc
+    body = [{"update_id": str(update.pk)}]
+    return render(body, fmt, root="service_request_updates")
 
 
 def _routes() -> Iterable[Any]:

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from cityops.core.models import Organization
 from cityops.core.permissions import NotFoundOrForbidden, get_for_user
-from cityops.feedback.choices import CLOSED_STATUSES, Status
+from cityops.core.text import search_terms
+from cityops.feedback.choices import CLOSED_STATUSES, PUBLIC_STATUS_GROUPS, PUBLIC_STATUSES, Kind, Status
 from cityops.feedback.models import Category, Request, RequestUpdate, RoutingRule
 
 __all__ = [
@@ -25,8 +26,6 @@ __all__ = [
     "request_tasks",
     "routing_suggestion",
 ]
-
-PUBLIC_STATUSES = (Status.PUBLISHED,)
 
 
 def category_list(*, include_inactive: bool = False) -> QuerySet[Category]:
@@ -61,6 +60,14 @@ def request_get(*, actor: Any, pk: Any, action: str = "view") -> Request:
     return get_for_user(qs, actor, action, pk=pk)
 
 
+def request_get_for_merge(*, actor: Any, code: str) -> Request | None:
+    """The original a desk operator names by tracking code, among the requests their desk reaches (else None)."""
+    code = (code or "").strip().upper()
+    if not code or len(code) > 16:
+        return None
+    return Request.objects.for_user(actor, "desk").filter(tracking_code=code).first()
+
+
 def request_tasks(*, actor: Any, request: Request) -> QuerySet[Any]:
     """Directives tasks made from this request that the actor may see, with their computed deadline state."""
     from cityops.directives.selectors import tasks_for_source
@@ -89,16 +96,46 @@ def public_areas() -> QuerySet[Organization]:
     return Organization.objects.filter(is_active=True, kind__in=AREA_KINDS).order_by("name", "id")
 
 
-def public_request_list(*, category: str = "", area: Any = None, since: dt.datetime | None = None) -> QuerySet[Request]:
-    """Published answers, for the public list and map (no reporter data ever leaves through it)."""
-    qs = Request.objects.filter(status__in=PUBLIC_STATUSES).select_related("category", "organization", "area")
+def public_request_list(
+    *,
+    category: str = "",
+    area: Any = None,
+    since: dt.datetime | None = None,
+    status: str = "",
+    query: str = "",
+    answered_only: bool = False,
+) -> QuerySet[Request]:
+    """Reports the desk has let through, for the public list and map (no reporter data ever leaves through it).
+
+    ``status`` is a public group (received, being handled, answered); ``query`` matches every word of the
+    description, address or category name regardless of diacritics and case (the folded search index).
+    """
+    statuses = PUBLIC_STATUS_GROUPS.get(status, PUBLIC_STATUSES)
+    if answered_only:
+        statuses = statuses & {Status.PUBLISHED}
+    qs = (
+        Request.objects.filter(status__in=statuses)
+        .exclude(category__kind=Kind.BUSINESS)
+        .select_related("category", "organization", "area")
+    )
     if category:
         qs = qs.filter(category__code=category)
     if area is not None:
         qs = qs.filter(area__path__startswith=area.path)
     if since is not None:
         qs = qs.filter(created_at__gte=since)
-    return qs.order_by("-closed_at", "-id")
+    terms = search_terms(query[:200])
+    if terms:
+        from django.db.models import CharField
+        from django.db.models.functions import Cast
+
+        from cityops.core.models import SearchEntry
+
+        rows = SearchEntry.objects.filter(object_type="feedback.request")
+        for term in terms:
+            rows = rows.filter(text__contains=term)
+        qs = qs.annotate(_sid=Cast("pk", output_field=CharField())).filter(_sid__in=rows.values("object_id"))
+    return qs.order_by("-updated_at", "-id")
 
 
 def routing_suggestion(request: Request) -> Organization | None:
@@ -158,8 +195,6 @@ DUPLICATE_STATUSES = (
 
 
 def _words(text: str) -> set[str]:
-    from cityops.core.text import search_terms
-
     return {w for w in search_terms(text, max_terms=60) if len(w) > 1}
 
 
@@ -180,6 +215,8 @@ def duplicate_candidates(
     import math
     from decimal import Decimal, InvalidOperation
 
+    if not include_unverified and category.kind == Kind.BUSINESS:
+        return []  # business feedback is not shown to other citizens
     try:
         y, x = float(Decimal(str(lat))), float(Decimal(str(long)))
     except (InvalidOperation, ValueError, TypeError):
@@ -302,6 +339,38 @@ def response_templates(request: Request) -> QuerySet[Any]:
 def joinable_request_get(pk: Any) -> Request:
     """A report a citizen may say "me too" on (verified and still open); anything else is simply not found."""
     try:
-        return Request.objects.get(pk=int(pk), status__in=DUPLICATE_STATUSES)
+        return Request.objects.exclude(category__kind=Kind.BUSINESS).get(pk=int(pk), status__in=DUPLICATE_STATUSES)
     except (Request.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
         raise NotFoundOrForbidden from exc
+
+
+def request_followers(request: Request) -> QuerySet[Any]:
+    """Who follows a request (joiners, merged reporters): the desk's view only, never shown to agencies."""
+    return request.followers.select_related("user", "merged_from")
+
+
+def request_merges(request: Request) -> QuerySet[Any]:
+    """Reports merged into this one (still merged), for the desk's request page."""
+    from cityops.feedback.models import Merge
+
+    return Merge.objects.filter(original=request, undone_at__isnull=True).select_related("request")
+
+
+def request_for_integrator(*, api_key: Any, request_id: str) -> Request | None:
+    """The request an API key may post updates to; anything else (unknown or another agency's) is None."""
+    from cityops.feedback.services import integrator_reaches
+
+    if not request_id.isdigit() or len(request_id) > 18:
+        return None
+    req = Request.objects.select_related("organization", "category").filter(pk=int(request_id)).first()
+    if req is None or not integrator_reaches(api_key, req):
+        return None
+    return req
+
+
+def kept_media(ids: list[int]) -> QuerySet[Any]:
+    """Files kept from a refused report form that are still waiting for their report."""
+    from cityops.core.models import Attachment
+    from cityops.feedback.services import KEPT_TARGET
+
+    return Attachment.objects.filter(pk__in=ids, target_type=KEPT_TARGET).order_by("id")

@@ -29,8 +29,27 @@ from cityops.core.services.attachments import attachment_create
 from cityops.core.services.notifications import notify, register_kind
 from cityops.core.text import nfc
 from cityops.core.workdays import deadline_for
-from cityops.feedback.choices import CLOSED_STATUSES, TRANSITIONS, AttributeType, AuditVerbs, Channel, Status
-from cityops.feedback.models import Category, Rating, Request, RequestUpdate, ResponseTemplate, RoutingRule
+from cityops.feedback.choices import (
+    CLOSED_STATUSES,
+    MERGEABLE_STATUSES,
+    TRANSITIONS,
+    AttributeType,
+    AuditVerbs,
+    Channel,
+    FollowChannel,
+    FollowSource,
+    Status,
+)
+from cityops.feedback.models import (
+    Category,
+    Follower,
+    Merge,
+    Rating,
+    Request,
+    RequestUpdate,
+    ResponseTemplate,
+    RoutingRule,
+)
 from cityops.feedback.permissions import AGENCY_ROLES, DESK_ROLES, desk_reaches, request_policy
 
 __all__ = [
@@ -41,6 +60,9 @@ __all__ = [
     "deadlines_sweep",
     "desk_organization",
     "export_audit",
+    "kept_media_attach",
+    "kept_media_cleanup",
+    "kept_media_store",
     "request_accept",
     "request_assign",
     "request_classify",
@@ -49,6 +71,8 @@ __all__ = [
     "request_extension_decide",
     "request_join",
     "request_mark_duplicate",
+    "request_merge",
+    "request_merge_undo",
     "request_note",
     "request_progress",
     "request_publish",
@@ -59,6 +83,7 @@ __all__ = [
     "request_return",
     "request_send_back",
     "request_submit",
+    "request_update_from_integrator",
     "request_verify",
     "response_template_save",
     "routing_rule_save",
@@ -73,6 +98,7 @@ register_kind("feedback.assigned", gettext_lazy("Citizen requests assigned to my
 register_kind("feedback.submitted", gettext_lazy("New citizen requests for the desk"))
 register_kind("feedback.answered", gettext_lazy("Answers to my requests"))
 register_kind("feedback.deadline", gettext_lazy("Citizen requests due soon or overdue"))
+register_kind("feedback.followed", gettext_lazy("Progress of citizen reports I follow"))
 
 
 def desk_organization() -> Organization:
@@ -214,13 +240,13 @@ def _staff_url(req: Request) -> str:
 
 
 def _attach_photos(*, actor: Any, req: Request, target: Any, photos: Iterable[Any], public: bool) -> None:
-    photos = list(photos)
-    if len(photos) > MAX_PHOTOS:
-        raise ValidationError({"photos": _("Attach at most %(n)d files.") % {"n": MAX_PHOTOS}})
-    for photo in photos:
+    """Several photos and at most one video, checked as a batch (``media.check_media``) before any is stored."""
+    from cityops.feedback.media import check_media
+
+    for item in check_media(list(photos), max_photos=MAX_PHOTOS):
         try:
             attachment_create(
-                actor=actor, organization=req.organization, uploaded_file=photo, target=target,
+                actor=actor, organization=req.organization, uploaded_file=item.file, target=target,
                 is_public=public, skip_permission_check=True,
             )  # fmt: skip
         except ValidationError as exc:
@@ -313,6 +339,7 @@ def _transition(
     public: bool = True,
     organization: Organization | None = None,
     photos: Iterable[Any] = (),
+    external_id: str = "",
     **changes: Any,
 ) -> Request:
     """Move ``req`` to ``to`` if the workflow and the actor's role allow it; audited and indexed."""
@@ -337,7 +364,7 @@ def _transition(
         author = actor if getattr(actor, "is_authenticated", False) else None
         update = RequestUpdate(
             request=req, author=author, organization=req.organization, is_public=public,
-            text=_text(note), old_status=old_status, new_status=to,
+            text=_text(note), old_status=old_status, new_status=to, external_id=external_id,
         )  # fmt: skip
         update.full_clean()
         update.save()
@@ -348,6 +375,8 @@ def _transition(
             data={"old": old, "new": {"status": to, "organization": req.organization_id}, "note": update.text[:500]},
         )  # fmt: skip
         search.index(req)
+        if public:
+            _tell_followers(req, update)
     return req
 
 
@@ -808,17 +837,403 @@ def response_template_save(*, actor: Any, template: ResponseTemplate) -> Respons
     return template
 
 
-def request_join(*, actor: Any, request: Request) -> Request:
-    """Citizen: "me too" on an open, verified report instead of filing a duplicate."""
+def request_join(*, actor: Any, request: Request, email: str = "") -> Request:
+    """Citizen: "me too" on an open, verified report instead of filing a duplicate; optionally follow it.
+
+    A signed-in citizen follows through their account's notifications; anyone else through ``email`` if given.
+    """
+    from django.core.validators import validate_email
     from django.db.models import F
 
     from cityops.feedback.selectors import DUPLICATE_STATUSES
 
+    email = _text(email)
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise ValidationError({"email": _("Enter a valid email address to follow the report.")}) from exc
     with transaction.atomic():
         updated = Request.objects.filter(pk=request.pk, status__in=DUPLICATE_STATUSES).update(
             joined_count=F("joined_count") + 1
         )
         if updated != 1:
             raise ValidationError({"request": _("This report can no longer be joined.")})
-        audit.record(verb=AuditVerbs.REQUEST_JOINED, actor=actor, target=request, actor_label="citizen")
+        follower = _follower_for(
+            request=request, source=FollowSource.JOINED,
+            user=actor if getattr(actor, "is_authenticated", False) and not actor.is_service_account else None,
+            email=email,
+        )  # fmt: skip
+        audit.record(
+            verb=AuditVerbs.REQUEST_JOINED, actor=actor, target=request, actor_label="citizen",
+            data={"follows": follower.channel if follower else ""},
+        )  # fmt: skip
     return Request.objects.get(pk=request.pk)
+
+
+# --- Followers, merging ------------------------------------------------------------------------------------
+
+
+def _follower_for(
+    *, request: Request, source: str, user: Any = None, email: str = "", merged_from: Request | None = None
+) -> Follower | None:
+    """Add a follower reachable through ``user``'s account or ``email``; None when neither is given.
+
+    Someone already following (same account or address) is not added twice.
+    """
+    if user is not None:
+        if request.followers.filter(user=user).exists() or request.reporter_id == user.pk:
+            return None
+        follower = Follower(request=request, user=user, channel=FollowChannel.ACCOUNT, source=source)
+    elif email:
+        if request.followers.filter(email__iexact=email).exists():
+            return None
+        follower = Follower(request=request, email=email, channel=FollowChannel.EMAIL, source=source)
+    else:
+        return None
+    follower.merged_from = merged_from
+    follower.full_clean()
+    follower.save()
+    return follower
+
+
+def _tell_followers(req: Request, update: RequestUpdate) -> None:
+    """After commit, tell the followers of ``req`` about a public change: status and the public note.
+
+    Followers get no tracking code of the report they follow (it lets its holder rate and reopen); a merged
+    reporter's link is their own tracking page, which now leads to the original.
+    """
+    followers = list(req.followers.select_related("user", "merged_from"))
+    if not followers:
+        return
+    status = Status(update.new_status).label if update.new_status else _("New update")
+    title = _("Update on a report you follow (%(category)s): %(status)s") % {
+        "category": req.category.name_vi, "status": status,
+    }  # fmt: skip
+    body = update.text[:1000]
+    by_account: dict[str, list[User]] = {}
+    emails: list[list[str]] = []
+    for follower in followers:
+        url = (
+            reverse("feedback:track", args=[follower.merged_from.tracking_code])
+            if follower.merged_from is not None
+            else reverse("feedback:index")
+        )
+        if follower.channel == FollowChannel.ACCOUNT and follower.user is not None:
+            by_account.setdefault(url, []).append(follower.user)
+        elif follower.email:
+            emails.append([follower.email, url, reverse("feedback:unfollow", args=[unfollow_token(follower)])])
+
+    def send() -> None:
+        from cityops.feedback.tasks import send_follower_emails
+
+        for url, users in by_account.items():
+            notify(recipients=users, kind="feedback.followed", title=title, body=body, url=url)
+        if emails:
+            send_follower_emails.enqueue(recipients=emails, title=str(title), body=body)
+
+    transaction.on_commit(send)
+
+
+UNFOLLOW_SALT = "cityops.feedback.unfollow"
+
+
+def unfollow_token(follower: Follower) -> str:
+    """The signed token of the "stop following" link in a follower's emails (it names only the follower row)."""
+    from django.core import signing
+
+    return signing.dumps(follower.pk, salt=UNFOLLOW_SALT, compress=True)
+
+
+def follower_from_token(token: str) -> Follower | None:
+    """The follower a "stop following" link names, or None for anything forged, garbled or already gone."""
+    from django.core import signing
+
+    if not token or len(token) > 200:
+        return None
+    try:
+        pk = signing.loads(token, salt=UNFOLLOW_SALT)
+    except signing.BadSignature:
+        return None
+    return Follower.objects.filter(pk=pk).select_related("request").first() if isinstance(pk, int) else None
+
+
+def follower_remove(*, actor: Any, follower: Follower) -> None:
+    """Someone asked to hear no more about a report they followed by email; audited."""
+    with transaction.atomic():
+        audit.record(
+            verb=AuditVerbs.UNFOLLOWED, actor=actor, target=follower.request, actor_label="citizen",
+            data={"follower": follower.pk, "channel": follower.channel},
+        )  # fmt: skip
+        follower.delete()
+
+
+def _merge_target(actor: Any, original: Request | None, request: Request) -> Request:
+    if original is None or not request_policy.can(actor, "desk", original):
+        raise ValidationError({"original": _("Enter the tracking code of a request of this province.")})
+    if original.pk == request.pk:
+        raise ValidationError({"original": _("A request cannot be merged into itself.")})
+    if original.status in {Status.REJECTED, Status.DUPLICATE, Status.MERGED}:
+        raise ValidationError({"original": _("A rejected, duplicate or merged request cannot be the original.")})
+    return original
+
+
+def request_merge(*, actor: Any, request: Request, original: Request | None, note: str = "") -> Request:
+    """Desk: fold ``request`` into ``original``: its photos and its reporter (as a follower) move there.
+
+    The merged request is closed and shows "merged into <code>"; its tracking page leads to the original. Its
+    followers move too. Everything moved is kept on a ``Merge`` row so ``request_merge_undo`` can reverse it.
+    """
+    from django.db.models import F
+
+    from cityops.core.models import Attachment
+
+    _check_actor(actor, request, "desk")
+    with transaction.atomic():
+        locked = {
+            r.pk: r
+            for r in Request.objects.select_for_update()
+            .filter(pk__in=[request.pk, getattr(original, "pk", 0)])
+            .order_by("pk")
+        }
+        req = locked[request.pk]
+        target = _merge_target(actor, locked.get(getattr(original, "pk", 0)), req)
+        if req.status not in MERGEABLE_STATUSES:
+            raise ValidationError({"status": _("Only a request still at the desk can be merged.")})
+        previous_status, previous_org = req.status, req.organization
+        files = Attachment.objects.filter(target_type="feedback.request", target_id=str(req.pk))
+        attachment_ids = list(files.values_list("pk", flat=True))
+        moved_followers = list(req.followers.values_list("pk", flat=True))
+        notes = _("Merged into %(code)s.") % {"code": target.tracking_code}
+        text = f"{notes} {_text(note)}".strip()
+        req = _transition(
+            actor=actor, req=req, to=Status.MERGED, action="desk", note=text, duplicate_of=target,
+            status_notes=notes[:1000], closed_at=timezone.now(),
+        )  # fmt: skip
+        files.update(target_id=str(target.pk))
+        Follower.objects.filter(pk__in=moved_followers).update(request=target)
+        created = _follower_for(
+            request=target, source=FollowSource.MERGED, user=req.reporter, email=req.contact_email, merged_from=req
+        ) if req.reporter_id or req.contact_email else None  # fmt: skip
+        Request.objects.filter(pk=target.pk).update(joined_count=F("joined_count") + 1 + req.joined_count)
+        merge = Merge.objects.create(
+            request=req, original=target, previous_status=previous_status, previous_organization=previous_org,
+            attachment_ids=attachment_ids, follower_ids=moved_followers, merged_by=_person(actor),
+        )  # fmt: skip
+        RequestUpdate.objects.create(
+            request=target, author=_person(actor), organization=target.organization, is_public=False,
+            text=_("Request %(code)s was merged into this one.") % {"code": req.tracking_code},
+        )  # fmt: skip
+        audit.record(
+            verb=AuditVerbs.MERGED, actor=actor, target=req,
+            data={"old": {"status": previous_status}, "new": {"status": Status.MERGED, "original": target.pk},
+                  "merge": merge.pk, "attachments": attachment_ids, "followers_moved": moved_followers,
+                  "follower_added": created.pk if created else None},
+        )  # fmt: skip
+        search.index(target)
+    _tell_reporter(
+        req, _("Your request %(code)s was merged with a report of the same problem") % {"code": req.tracking_code}
+    )
+    return req
+
+
+def request_merge_undo(*, actor: Any, request: Request, note: str = "") -> Request:
+    """Desk: a merge was wrong; the request gets back its status, photos and followers, and the original loses them."""
+    from cityops.core.models import Attachment
+
+    _check_actor(actor, request, "desk")
+    with transaction.atomic():
+        req = Request.objects.select_for_update().get(pk=request.pk)
+        merge = Merge.objects.select_for_update().filter(request=req, undone_at__isnull=True).first()
+        if req.status != Status.MERGED or merge is None:
+            raise ValidationError({"status": _("This request is not merged.")})
+        original = Request.objects.select_for_update().get(pk=merge.original_id)
+        old = {"status": req.status, "original": original.pk}
+        req.status = merge.previous_status
+        req.organization = merge.previous_organization
+        req.duplicate_of = None
+        req.closed_at = None
+        req.status_notes = ""
+        req.full_clean()
+        req.save()
+        Attachment.objects.filter(pk__in=merge.attachment_ids, target_type="feedback.request").update(
+            target_id=str(req.pk)
+        )
+        Follower.objects.filter(merged_from=req, source=FollowSource.MERGED).delete()
+        Follower.objects.filter(pk__in=merge.follower_ids).update(request=req)
+        original.joined_count = max(0, original.joined_count - 1 - req.joined_count)
+        original.save(update_fields=["joined_count", "updated_at"])
+        merge.undone_at, merge.undone_by = timezone.now(), _person(actor)
+        merge.save(update_fields=["undone_at", "undone_by"])
+        text = f"{_('The merge was undone: this report is handled on its own again.')} {_text(note)}".strip()
+        update = RequestUpdate.objects.create(
+            request=req, author=_person(actor), organization=req.organization, is_public=True, text=text,
+            old_status=Status.MERGED, new_status=req.status,
+        )  # fmt: skip
+        RequestUpdate.objects.create(
+            request=original, author=_person(actor), organization=original.organization, is_public=False,
+            text=_("Request %(code)s is no longer merged into this one.") % {"code": req.tracking_code},
+        )  # fmt: skip
+        audit.record(
+            verb=AuditVerbs.MERGE_UNDONE, actor=actor, target=req,
+            data={"old": old, "new": {"status": req.status}, "merge": merge.pk, "note": _text(note)[:500]},
+        )  # fmt: skip
+        search.index(req)
+        search.index(original)
+        _tell_followers(req, update)
+    return req
+
+
+def _person(actor: Any) -> User | None:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+# --- Updates from integrators (Open311 POST servicerequestupdates) ------------------------------------------
+
+# FixMyStreet's extended statuses an agency's own system may send, and the step of our workflow each means.
+INTEGRATOR_STATUS: dict[str, str] = {
+    "ACTION_SCHEDULED": Status.ACCEPTED, "INVESTIGATING": Status.IN_PROGRESS, "IN_PROGRESS": Status.IN_PROGRESS,
+    "FIXED": Status.RESOLVED, "CLOSED": Status.RESOLVED, "NOT_COUNCILS_RESPONSIBILITY": Status.RETURNED,
+    "INTERNAL_REFERRAL": Status.RETURNED,
+}  # fmt: skip
+INTEGRATOR_ROLES = frozenset({Role.INTEGRATOR}) | AGENCY_ROLES | DESK_ROLES
+
+
+def integrator_reaches(api_key: Any, req: Request) -> bool:
+    """An API key reaches requests handled in its organisation's subtree, if its account has a role there."""
+    org = req.organization
+    return bool(org.path.startswith(api_key.organization.path) and user_has_role(api_key.user, INTEGRATOR_ROLES, org))
+
+
+def request_update_from_integrator(
+    *, actor: Any, api_key: Any, request: Request, status: str = "", description: str = "", update_id: str = ""
+) -> tuple[RequestUpdate, bool]:
+    """An agency's own system reports progress: a status (FixMyStreet names) and/or a comment; audited.
+
+    Statuses move the request as the agency would (accept, progress, result for the desk's review, return);
+    a comment alone is an internal note. The same ``update_id`` posted again returns the first update and
+    changes nothing. Returns the update and whether it was created now.
+    """
+    if not integrator_reaches(api_key, request):
+        raise PermissionDenied(_("This key may not update this request."))
+    update_id = _text(update_id)
+    if len(update_id) > 64 or any(ord(ch) < 32 for ch in update_id):
+        raise ValidationError({"update_id": _("update_id is too long or not valid.")})
+    code = _text(status).upper().replace(" ", "_")
+    if code and code not in INTEGRATOR_STATUS:
+        raise ValidationError({"status": _("This status cannot be set by an external system.")})
+    description = _text(description)
+    if len(description) > 4000:
+        raise ValidationError({"description": _("The description is longer than 4,000 characters.")})
+    if not code and not description:
+        raise ValidationError({"description": _("Send a status or a description.")})
+    with transaction.atomic():
+        req = Request.objects.select_for_update().select_related("organization").get(pk=request.pk)
+        if update_id:
+            existing = RequestUpdate.objects.filter(request=req, external_id=update_id).first()
+            if existing is not None:
+                return existing, False
+        target = INTEGRATOR_STATUS.get(code)
+        if target == Status.ACCEPTED and req.status != Status.ASSIGNED:
+            target = None  # already taken on: the comment is kept as a note
+        if target in {Status.IN_PROGRESS, Status.RESOLVED} and req.status == Status.ASSIGNED:
+            req = _transition(actor=actor, req=req, to=Status.ACCEPTED, action=None, public=False)
+        if target is None:
+            update = RequestUpdate(
+                request=req, author=None, organization=req.organization, is_public=False, text=description,
+                external_id=update_id,
+            )  # fmt: skip
+            update.full_clean()
+            update.save()
+        else:
+            changes: dict[str, Any] = {}
+            public = target == Status.IN_PROGRESS
+            organization = None
+            if target == Status.RESOLVED:
+                changes["answer"] = _required(description, "description", _("Write the answer to the citizen."))
+            elif target == Status.RETURNED:
+                _required(description, "description", _("Say why the request is returned."))
+                organization = desk_organization()
+            elif target == Status.IN_PROGRESS:
+                _required(description, "description", _("Describe the progress."))
+            req = _transition(
+                actor=actor, req=req, to=target, action=None, note=description, public=public,
+                organization=organization, external_id=update_id, **changes,
+            )  # fmt: skip
+            update = req.updates.order_by("-id").first()  # type: ignore[assignment]
+        audit.record(
+            verb=AuditVerbs.UPDATE_RECEIVED, actor=actor, target=req,
+            data={"update_id": update_id, "status": code, "new": {"status": req.status}, "key": api_key.prefix},
+        )  # fmt: skip
+    assert update is not None
+    return update, True
+
+
+# --- Files kept across a refused report form -------------------------------------------------------------
+
+KEPT_TARGET = "feedback.kept"
+KEPT_HOURS = 24
+
+
+def kept_media_store(*, actor: Any, files: Iterable[Any], already: Iterable[str] = ()) -> list[Any]:
+    """Keep a citizen's checked photos and video while the form is corrected, so they need not choose them again.
+
+    They are stored unattached (the desk's, private) and marked ``feedback.kept``; ``kept_media_attach`` moves
+    them onto the report, ``kept_media_cleanup`` deletes those never used.
+    """
+    from cityops.core.models import Attachment
+    from cityops.feedback.media import check_media
+
+    checked = check_media(list(files), max_photos=MAX_PHOTOS, already=already)
+    desk = desk_organization()
+    kept = []
+    with transaction.atomic():
+        for item in checked:
+            attachment = attachment_create(
+                actor=actor, organization=desk, uploaded_file=item.file, is_public=False, skip_permission_check=True
+            )
+            Attachment.objects.filter(pk=attachment.pk).update(target_type=KEPT_TARGET)
+            kept.append(attachment)
+    return kept
+
+
+def kept_media_attach(*, actor: Any, request: Request, attachments: Iterable[Any]) -> None:
+    """Move kept files onto the new report; the limits count them together with the files just sent."""
+    from cityops.core.models import Attachment
+    from cityops.feedback.media import check_counts
+
+    ids = [a.pk for a in attachments]
+    if not ids:
+        return
+    with transaction.atomic():
+        kept = list(Attachment.objects.select_for_update().filter(pk__in=ids, target_type=KEPT_TARGET))
+        present = Attachment.objects.filter(target_type="feedback.request", target_id=str(request.pk))
+        check_counts(
+            [a.content_type for a in kept] + list(present.values_list("content_type", flat=True)),
+            max_photos=MAX_PHOTOS,
+        )
+        Attachment.objects.filter(pk__in=[a.pk for a in kept]).update(
+            target_type="feedback.request", target_id=str(request.pk), organization=request.organization
+        )
+        if kept:
+            audit.record(
+                verb=AuditVerbs.FILES_ATTACHED, actor=actor, target=request,
+                actor_label="" if _person(actor) else "citizen", data={"kept_files": [a.pk for a in kept]},
+            )  # fmt: skip
+
+
+def kept_media_cleanup(*, now: dt.datetime | None = None) -> int:
+    """Delete kept files nobody came back for within ``KEPT_HOURS`` (rows and stored bytes)."""
+    from cityops.core.models import Attachment
+
+    cutoff = (now or timezone.now()) - dt.timedelta(hours=KEPT_HOURS)
+    removed = 0
+    for attachment in Attachment.objects.filter(target_type=KEPT_TARGET, created_at__lt=cutoff):
+        with transaction.atomic():
+            if attachment.file:
+                attachment.file.delete(save=False)
+            attachment.delete()
+        removed += 1
+    if removed:
+        audit.record(verb=AuditVerbs.KEPT_EXPIRED, organization=desk_organization(), data={"removed": removed})
+    return removed

@@ -16,6 +16,7 @@ urlpatterns = [
     path("track/<str:code>/reopen/", views.track_reopen, name="track_reopen"),
     path("duplicates/", views.duplicates, name="duplicates"),
     path("join/<int:pk>/", views.join, name="join"),
+    path("unfollow/<str:token>/", views.unfollow, name="unfollow"),
     path("staff/", views.staff_queue, name="staff_queue"),
     path("staff/stats/", views.staff_stats, name="staff_stats"),
     path("staff/export.<str:fmt>", views.staff_export, name="staff_export"),

@@ -7,10 +7,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +26,7 @@ from cityops.core.models import Organization
 from cityops.core.permissions import NotFoundOrForbidden, require_staff
 from cityops.core.services.attachments import attachment_record_download
 from cityops.feedback import selectors, services
-from cityops.feedback.choices import TRANSITIONS, Status
+from cityops.feedback.choices import MERGEABLE_STATUSES, TRANSITIONS, PublicStatus, Status
 from cityops.feedback.classify import suggest_category
 from cityops.feedback.forms import RateForm, ReopenForm, ReportForm
 from cityops.feedback.models import Request, jurisdiction_bbox
@@ -40,6 +43,8 @@ def _map_context() -> dict[str, Any]:
         "bbox": f"{south},{west},{north},{east}",
         "tile_url": settings.MAP_TILE_URL,
         "max_photos": MAX_PHOTOS,
+        "video_max_size": filesizeformat(min(settings.FEEDBACK_VIDEO_MAX_BYTES, settings.ATTACHMENT_MAX_BYTES)),
+        "video_max_seconds": settings.FEEDBACK_VIDEO_MAX_SECONDS,
         "emergency_numbers": EMERGENCY_NUMBERS,
     }
 
@@ -62,16 +67,37 @@ def _errors_to_form(form: Any, exc: ValidationError) -> None:
             form.add_error(target, message if target or field == NON_FIELD_ERRORS else f"{field}: {message}")
 
 
+def _public_filters(request: HttpRequest) -> dict[str, Any]:
+    """The public list's filters from the query string, bounded and with unknown values ignored."""
+    status = request.GET.get("status", "")[:20]
+    return {
+        "category": request.GET.get("category", "")[:64],
+        "area": request.GET.get("area", "")[:12],
+        "status": status if status in PublicStatus.values else "",
+        "q": request.GET.get("q", "")[:200],
+    }
+
+
+def _public_qs(request: HttpRequest, selected: dict[str, Any]) -> Any:
+    return selectors.public_request_list(
+        category=selected["category"], area=_area(request), status=selected["status"], query=selected["q"]
+    )
+
+
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
-    """The citizens' front door: report, track, and the published answers."""
-    qs = selectors.public_request_list(category=request.GET.get("category", "")[:64], area=_area(request))
-    page = Paginator(qs, PAGE_SIZE)
+    """The citizens' front door: report, track, and the reports the desk has let through (filtered, paged)."""
+    selected = _public_filters(request)
+    page = Paginator(_public_qs(request, selected), PAGE_SIZE)
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "page": page.get_page(request.GET.get("page")),
         "categories": selectors.category_list(),
         "areas": selectors.public_areas(),
-        "selected": {"category": request.GET.get("category", "")[:64], "area": request.GET.get("area", "")[:12]},
+        "public_statuses": PublicStatus.choices,
+        "selected": selected,
+        "filter_query": query.urlencode(),
         **_map_context(),
     }
     return render(request, "feedback/index.html", context)
@@ -84,19 +110,20 @@ def _area(request: HttpRequest) -> Organization | None:
 
 @require_safe
 def public_geojson(request: HttpRequest) -> HttpResponse:
-    """Published answers with a location, as GeoJSON for the public map (public fields only)."""
+    """Public reports with a location, as GeoJSON for the public map (public fields only), same filters as the list."""
     from django.http import JsonResponse
 
-    qs = selectors.public_request_list(category=request.GET.get("category", "")[:64], area=_area(request))
+    qs = _public_qs(request, _public_filters(request))
     features = [
         {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [float(str(r.long)), float(str(r.lat))]},
             "properties": {
                 "category": r.category.name,
+                "status": str(r.get_status_display()),
                 "closed": timezone.localtime(r.closed_at).strftime("%d/%m/%Y") if r.closed_at else "",
                 "description": r.description[:200],
-                "answer": r.status_notes[:300],
+                "answer": r.status_notes[:300] if r.status == Status.PUBLISHED else "",
             },
         }
         for r in qs.filter(lat__isnull=False)[:500]
@@ -134,24 +161,28 @@ def report(request: HttpRequest) -> HttpResponse:
     """The report form; on any error the citizen's text comes back in the form."""
     form = ReportForm(request.POST or None)
     status = 200
+    kept: list[Any] = []
     if request.method == "POST":
-        photos = request.FILES.getlist("photos")
+        photos = request.FILES.getlist("photos")[:50] + request.FILES.getlist("video")[:5]
+        kept = _kept_files(request)
         if form.is_valid():
             data = form.cleaned_data
             try:
-                req = services.request_submit(
-                    actor=request.user, category=data["category"], description=data["description"],
-                    lat=data["lat"], long=data["long"], address=data["address"], is_anonymous=data["is_anonymous"],
-                    area=data["area"],
-                    contact_name=data["contact_name"], contact_email=data["contact_email"],
-                    contact_phone=data["contact_phone"], photos=photos,
-                    attributes=_answers(request, data["category"]),
-                )  # fmt: skip
+                with transaction.atomic():
+                    req = services.request_submit(
+                        actor=request.user, category=data["category"], description=data["description"],
+                        lat=data["lat"], long=data["long"], address=data["address"],
+                        is_anonymous=data["is_anonymous"], area=data["area"],
+                        contact_name=data["contact_name"], contact_email=data["contact_email"],
+                        contact_phone=data["contact_phone"], photos=photos,
+                        attributes=_answers(request, data["category"]),
+                    )  # fmt: skip
+                    services.kept_media_attach(actor=request.user, request=req, attachments=kept)
             except ValidationError as exc:
                 _errors_to_form(form, exc)
             except services.SubmissionThrottled as exc:
                 form.add_error(None, _("Too many reports from this connection. Please try again later."))
-                context = {"form": form, "questions": _questions(request), **_map_context()}
+                context = {"form": form, "questions": _questions(request), **_kept_context(kept), **_map_context()}
                 response = render(request, "feedback/report.html", context, status=429)
                 response["Retry-After"] = str(exc.retry_after)
                 return response
@@ -161,8 +192,46 @@ def report(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("feedback:track", code=req.tracking_code)
         status = 400
-    context = {"form": form, "questions": _questions(request), **_map_context()}
+        kept = _keep_files(request, form, photos, kept)
+    context = {"form": form, "questions": _questions(request), **_kept_context(kept), **_map_context()}
     return render(request, "feedback/report.html", context, status=status)
+
+
+KEPT_SALT = "cityops.feedback.kept"
+
+
+def _kept_files(request: HttpRequest) -> list[Any]:
+    """Files kept from an earlier refused attempt, named by a signed token in the form (an hour at most)."""
+    token = request.POST.get("kept", "")
+    if not token or len(token) > 1000:
+        return []
+    try:
+        ids = signing.loads(token, salt=KEPT_SALT, max_age=3600)
+    except signing.BadSignature:
+        return []
+    if not isinstance(ids, list):
+        return []
+    return list(selectors.kept_media([i for i in ids if isinstance(i, int)][: MAX_PHOTOS + 1]))
+
+
+def _keep_files(request: HttpRequest, form: Any, photos: list[Any], kept: list[Any]) -> list[Any]:
+    """After a refusal, keep the photos and video that pass the checks so the citizen need not choose them again."""
+    if not photos:
+        return kept
+    try:
+        return kept + services.kept_media_store(
+            actor=request.user, files=photos, already=[a.content_type for a in kept]
+        )
+    except ValidationError as exc:
+        shown = " ".join(str(e) for e in form.non_field_errors())
+        for message in exc.messages:
+            if message not in shown:
+                form.add_error(None, message)
+        return kept
+
+
+def _kept_context(kept: list[Any]) -> dict[str, Any]:
+    return {"kept": kept, "kept_token": signing.dumps([a.pk for a in kept], salt=KEPT_SALT) if kept else ""}
 
 
 @require_safe
@@ -197,8 +266,16 @@ def _track_page(request: HttpRequest, req: Request, *, status: int = 200, **form
 
 @require_safe
 def track(request: HttpRequest, code: str) -> HttpResponse:
-    """Public progress of one request, for whoever holds its tracking code."""
-    return _track_page(request, _by_code(code))
+    """Public progress of one request, for whoever holds its tracking code; a merged one leads to the original."""
+    req = _by_code(code)
+    if req.status == Status.MERGED and req.duplicate_of is not None:
+        messages.info(
+            request,
+            _("Your request %(code)s was merged into %(original)s, a report of the same problem; follow it here.")
+            % {"code": req.tracking_code, "original": req.duplicate_of.tracking_code},
+        )
+        return redirect("feedback:track", code=req.duplicate_of.tracking_code)
+    return _track_page(request, req)
 
 
 @require_POST
@@ -275,6 +352,10 @@ def _actions_for(user: Any, req: Request) -> list[str]:
             actions.append("reject")
         if Status.DUPLICATE in allowed:
             actions.append("duplicate")
+        if req.status in MERGEABLE_STATUSES:
+            actions.append("merge")
+        if req.status == Status.MERGED:
+            actions.append("unmerge")
         if Status.ASSIGNED in allowed:
             actions.append("assign")
         if req.status == Status.RESOLVED:
@@ -316,6 +397,9 @@ def _staff_page(request: HttpRequest, req: Request, *, status: int = 200, error:
             else []
         ),
         "can_note": request_policy.can(request.user, "change", req),
+        "followers": selectors.request_followers(req) if desk else [],
+        "followers_count": req.followers.count(),
+        "merged_in": selectors.request_merges(req) if desk else [],
         "templates": selectors.response_templates(req),
         "tasks": selectors.request_tasks(actor=request.user, request=req),
         "error": error,
@@ -384,6 +468,11 @@ def staff_act(request: HttpRequest, pk: int) -> HttpResponse:
             if original is None:
                 raise ValidationError({"original": _("Enter the tracking code of the original request.")})
             services.request_mark_duplicate(actor=user, request=req, original=original, note=text)
+        elif action == "merge":
+            original = selectors.request_get_for_merge(actor=user, code=post.get("original", ""))
+            services.request_merge(actor=user, request=req, original=original, note=text)
+        elif action == "unmerge":
+            services.request_merge_undo(actor=user, request=req, note=text)
         elif action == "assign":
             agency = (
                 Organization.objects.filter(pk=post.get("agency") or 0).first()
@@ -544,11 +633,33 @@ def join(request: HttpRequest, pk: int) -> HttpResponse:
     if req.pk in joined:
         messages.info(request, _("You have already joined this report."))
         return redirect("feedback:index")
+    email = request.POST.get("contact_email", "")[:254] if request.POST.get("follow") == "1" else ""
     try:
-        services.request_join(actor=request.user, request=req)
-    except ValidationError:
-        messages.error(request, _("This report can no longer be joined."))
+        services.request_join(actor=request.user, request=req, email=email)
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict") and "email" in exc.error_dict:
+            messages.error(request, " ".join(exc.message_dict["email"]))
+        else:
+            messages.error(request, _("This report can no longer be joined."))
         return redirect("feedback:index")
     request.session["feedback_joined"] = [*joined, req.pk]
-    messages.success(request, _("Thank you: your voice was added to the existing report."))
+    if request.user.is_authenticated or email:
+        messages.success(
+            request, _("Thank you: your voice was added to the existing report; you will hear about its progress.")
+        )
+    else:
+        messages.success(request, _("Thank you: your voice was added to the existing report."))
     return redirect("feedback:index")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def unfollow(request: HttpRequest, token: str) -> HttpResponse:
+    """The "stop following" link of a follower's emails: GET asks, POST removes (mail scanners only GET)."""
+    follower = services.follower_from_token(token)
+    if follower is None:
+        raise Http404
+    if request.method == "POST":
+        services.follower_remove(actor=request.user, follower=follower)
+        messages.success(request, _("You will receive no more emails about this report."))
+        return redirect("feedback:index")
+    return render(request, "feedback/unfollow.html", {"category": follower.request.category})

@@ -1,4 +1,4 @@
-"""``feedback_deadlines``: remind agencies of requests due soon and escalate overdue ones (idempotent)."""
+"""``feedback_deadlines``: remind agencies of requests due soon, escalate overdue ones, drop unused kept files."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from cityops.feedback.services import deadlines_sweep
+from cityops.feedback.services import deadlines_sweep, kept_media_cleanup
 
 
 class Command(BaseCommand):
@@ -14,4 +14,5 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         counts = deadlines_sweep()
-        self.stdout.write(f"reminded={counts['reminded']} escalated={counts['escalated']}")
+        removed = kept_media_cleanup()
+        self.stdout.write(f"reminded={counts['reminded']} escalated={counts['escalated']} kept_files_removed={removed}")
