@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 
 from cityops.core.models import Organization
 from cityops.core.permissions import get_for_user, org_ids_for_roles, policy_for
 from cityops.core.text import fold, nfc
-from cityops.datahub.models import AccessGrant, Dataset, DatasetRecord, Sector
+from cityops.datahub.models import AccessGrant, Dataset, DatasetRecord, DatasetVersion, Sector
 
 __all__ = [
     "dataset_can_read",
@@ -19,6 +20,9 @@ __all__ = [
     "dataset_list",
     "dataset_public_list",
     "dataset_records",
+    "dataset_version_get",
+    "dataset_version_records",
+    "dataset_versions",
     "grant_get",
     "publishing_organizations",
     "requesting_organizations",
@@ -72,7 +76,30 @@ def dataset_records(*, actor: Any, dataset: Dataset) -> QuerySet[DatasetRecord]:
     """Rows of a dataset the actor may read (an empty set otherwise, never an error that leaks)."""
     if not dataset_can_read(actor=actor, dataset=dataset):
         return DatasetRecord.objects.none()
-    return DatasetRecord.objects.filter(dataset=dataset).order_by("row_number", "id")
+    if dataset.current_version_id is None:
+        return DatasetRecord.objects.none()
+    return DatasetRecord.objects.filter(version_id=dataset.current_version_id).order_by("row_number", "id")
+
+
+def dataset_versions(*, actor: Any, dataset: Dataset) -> QuerySet[DatasetVersion]:
+    """Versions of a dataset, newest first; only for those who may read its rows."""
+    if not dataset_can_read(actor=actor, dataset=dataset):
+        return DatasetVersion.objects.none()
+    return DatasetVersion.objects.filter(dataset=dataset).select_related("created_by").order_by("-number")
+
+
+def dataset_version_get(*, actor: Any, dataset: Dataset, number: int) -> DatasetVersion:
+    """One version by number; 404 when the rows are not readable, like a missing version."""
+    version = dataset_versions(actor=actor, dataset=dataset).filter(number=number).first()
+    if version is None:
+        raise Http404
+    return version
+
+
+def dataset_version_records(*, actor: Any, version: DatasetVersion) -> QuerySet[DatasetRecord]:
+    if not dataset_can_read(actor=actor, dataset=version.dataset):
+        return DatasetRecord.objects.none()
+    return DatasetRecord.objects.filter(version=version).order_by("row_number", "id")
 
 
 def dataset_grants(*, actor: Any, dataset: Dataset) -> QuerySet[AccessGrant]:
