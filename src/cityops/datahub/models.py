@@ -20,8 +20,8 @@ __all__ = [
     "Dataset",
     "DatasetRecord",
     "DatasetVersion",
-    "EntityTypeRetention",
     "Entity",
+    "EntityTypeRetention",
     "ExchangeLogEntry",
     "FillState",
     "IndicatorDefinition",
@@ -443,9 +443,7 @@ class Connector(TenantScopedModel):
         verbose_name = _("connector")
         verbose_name_plural = _("connectors")
         constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "kind", "name"], name="datahub_connector_unique_name"
-            )
+            models.UniqueConstraint(fields=["organization", "kind", "name"], name="datahub_connector_unique_name")
         ]
         indexes = [models.Index(fields=["kind", "enabled", "next_run_at"], name="datahub_connector_due")]
 

@@ -151,10 +151,12 @@ def dataset_version_create(
     rejected: int = 0,
     restored_from: int | None = None,
     system: bool = False,
-) -> DatasetVersion:
+    skip_unchanged: bool = False,
+) -> DatasetVersion | None:
     """Store a checked upload as the dataset's next version, all or nothing; earlier versions are kept.
 
-    ``system`` is for the scheduled pull, which acts for the owner without a person.
+    ``system`` is for the scheduled pull, which acts for the owner without a person; with
+    ``skip_unchanged`` a body identical to the current version stores nothing and returns None.
     """
     if not system and not policy_for(Dataset).can(actor, "change", dataset):
         raise PermissionDenied(_("You may not change this dataset."))
@@ -169,6 +171,8 @@ def dataset_version_create(
                 )
             }
         current = {_row_key(data) for _n, data in rows}
+        if skip_unchanged and locked.current_version_id is not None and current == previous:
+            return None
         number = (DatasetVersion.objects.filter(dataset=locked).aggregate(m=Max("number"))["m"] or 0) + 1
         version = DatasetVersion.objects.create(
             dataset=locked,
@@ -215,10 +219,14 @@ def dataset_version_restore(*, actor: Any, dataset: Dataset, version: DatasetVer
         raise ValidationError({"version": _("This version belongs to another dataset.")})
     if version.pk == dataset.current_version_id:
         raise ValidationError({"version": _("This version is already the current one.")})
-    rows = list(DatasetRecord.objects.filter(version=version).order_by("row_number", "id").values_list("row_number", "data"))
-    return dataset_version_create(
+    rows = list(
+        DatasetRecord.objects.filter(version=version).order_by("row_number", "id").values_list("row_number", "data")
+    )
+    restored = dataset_version_create(
         actor=actor, dataset=dataset, rows=rows, source=version.source, restored_from=version.number
     )
+    assert restored is not None
+    return restored
 
 
 def dataset_versions_prune(*, dataset: Dataset) -> int:
@@ -226,9 +234,9 @@ def dataset_versions_prune(*, dataset: Dataset) -> int:
     if not dataset.keep_versions:
         return 0
     keep = list(
-        DatasetVersion.objects.filter(dataset=dataset).order_by("-number").values_list("pk", flat=True)[
-            : dataset.keep_versions
-        ]
+        DatasetVersion.objects.filter(dataset=dataset)
+        .order_by("-number")
+        .values_list("pk", flat=True)[: dataset.keep_versions]
     )
     if dataset.current_version_id:
         keep.append(dataset.current_version_id)
