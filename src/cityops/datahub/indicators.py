@@ -139,7 +139,8 @@ def _dataset_field(formula: dict[str, Any], period_start: date, period_end: date
 
     With ``date_field`` only rows whose date falls in the period count.
     """
-    dataset = Dataset.objects.filter(pk=formula.get("dataset")).first()
+    dataset_id = formula.get("dataset")
+    dataset = Dataset.objects.filter(pk=dataset_id).first() if isinstance(dataset_id, int) else None
     if dataset is None or dataset.current_version_id is None:
         return {}
     name, aggregate, date_field = formula.get("field"), formula.get("aggregate", "mean"), formula.get("date_field")

@@ -175,12 +175,13 @@ def dataset_upload(request: HttpRequest, pk: int) -> HttpResponse:
     dataset = selectors.dataset_get(actor=request.user, id=pk, action="change")
     report = None
     token = ""
+    pending_error = ""
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and "pending" in request.POST:
         form = UploadForm()
         taken = _pending_take(request, dataset, request.POST.get("pending", ""))
         if taken is None:
-            form.add_error(None, _("The uploaded file is no longer available; upload it again."))
+            pending_error = _("The uploaded file is no longer available; upload it again.")
         else:
             name, content = taken
             mapping = {
@@ -215,6 +216,7 @@ def dataset_upload(request: HttpRequest, pk: int) -> HttpResponse:
             "pending": token,
             "mapping_rows": mapping_rows,
             "field_choices": fields,
+            "pending_error": pending_error,
         },
     )
 
