@@ -99,3 +99,31 @@ def test_removed_entry_breaks_the_link(dataset, agency_b):
     with guard_dropped(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {ExchangeLogEntry._meta.db_table} WHERE id = %s", [entries[1].pk])  # noqa: S608
     assert verify_exchange_log().problems == [(entries[2].pk, "link")]
+
+
+def test_exchange_log_page_shows_each_agency_its_side(client, dataset, agency_a, agency_b, make_member, province):
+    from tests.factories import OrganizationFactory
+
+    agency_c = OrganizationFactory(name="Sở Tài chính", code="so-tai-chinh", kind="department", parent=province)
+    other = Dataset.objects.create(organization=agency_c, sector=dataset.sector, title="<i>Ngân sách</i>",
+                                   domain="economy")  # fmt: skip
+    exchange_log_append(actor=None, organization=agency_b, dataset=dataset, rows=7)  # B reads A's dataset
+    exchange_log_append(actor=None, organization=agency_c, dataset=other, rows=3)  # C reads its own
+
+    client.force_login(make_member(agency_a, "agency_head", username="x-head-a"))
+    page = client.get("/datahub/exchange-log/").content.decode()
+    assert page.count('data-testid="exchange-row"') == 1 and "Quan trắc" in page and "Sở Y tế" in page
+
+    client.force_login(make_member(agency_b, "agency_head", username="x-head-b"))
+    page = client.get("/datahub/exchange-log/").content.decode()
+    assert page.count('data-testid="exchange-row"') == 1 and "Ngân sách" not in page
+
+    client.force_login(make_member(agency_c, "agency_head", username="x-head-c"))
+    page = client.get("/datahub/exchange-log/").content.decode()
+    assert page.count('data-testid="exchange-row"') == 1 and "&lt;i&gt;Ngân sách&lt;/i&gt;" in page
+    assert "Quan trắc" not in client.get(f"/datahub/exchange-log/?dataset={dataset.pk}").content.decode()
+
+    client.force_login(make_member(agency_a, "specialist", username="x-spec-a"))
+    assert client.get("/datahub/exchange-log/").status_code == 403
+    client.force_login(make_member(agency_a, "citizen", username="x-citizen"))
+    assert client.get("/datahub/exchange-log/").status_code == 403
