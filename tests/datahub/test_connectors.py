@@ -109,7 +109,7 @@ def test_secret_is_sealed_and_tamper_evident(settings):
 
 
 def test_csv_pull_makes_a_version_and_skips_unchanged_bodies(server, allow_local, head_a, agency_a, dataset):
-    Handler.routes["/tram.csv"] = (200, {"Content-Type": "text/csv"}, "station,pm10\nA,1\nB,x\n".encode())
+    Handler.routes["/tram.csv"] = (200, {"Content-Type": "text/csv"}, b"station,pm10\nA,1\nB,x\n")
     connector = pull(head_a, agency_a, dataset, f"{server}/tram.csv", auth_header="X-Api-Key",
                      auth_value="secret-value-1234")  # fmt: skip
     assert connector.auth_secret and "secret-value" not in connector.auth_secret and connector.auth_hint == "1234"
@@ -202,7 +202,9 @@ def test_private_targets_are_refused_by_default(url):
         connectors.fetch(url)
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "gopher://x/", "ftp://example.org/", "http://user:pw@example.org/"])
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "gopher://x/", "ftp://example.org/", "http://user:pw@example.org/"]
+)
 def test_other_schemes_and_credentials_in_urls_are_refused(url, head_a, agency_a, dataset):
     with pytest.raises(FetchError):
         connectors.fetch(url)

@@ -112,9 +112,9 @@ def test_history_svg_escapes_and_draws():
 
 def test_dataset_field_source(agency_a, head_a):
     sector = Sector.objects.create(code="h", name="Y tế", domain="living")
+    schema = [{"name": "day", "type": "date"}, {"name": "beds", "type": "number"}]
     dataset = services.dataset_create(actor=head_a, organization=agency_a, sector=sector, title="Giường bệnh",
-                                      domain="living", visibility="private",
-                                      schema=[{"name": "day", "type": "date"}, {"name": "beds", "type": "number"}])  # fmt: skip
+                                      domain="living", visibility="private", schema=schema)  # fmt: skip
     services.dataset_records_replace(actor=head_a, dataset=dataset, rows=[
         (2, {"day": "2026-01-05", "beds": 10}), (3, {"day": "2026-01-20", "beds": 20}),
         (4, {"day": "2026-02-01", "beds": 99}), (5, {"day": "2026-01-06", "beds": None}),

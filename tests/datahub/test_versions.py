@@ -57,9 +57,7 @@ def test_roll_back_makes_a_new_current_version(dataset, head_a, client):
     dataset.refresh_from_db()
     v3 = dataset.current_version
     assert (v3.number, v3.restored_from, v3.added, v3.removed) == (3, 1, 1, 1)
-    assert [r.data for r in selectors.dataset_records(actor=head_a, dataset=dataset)] == [
-        {"station": "A", "pm10": 1.0}
-    ]
+    assert [r.data for r in selectors.dataset_records(actor=head_a, dataset=dataset)] == [{"station": "A", "pm10": 1.0}]
     with pytest.raises(ValidationError):  # already current
         services.dataset_version_restore(actor=head_a, dataset=dataset, version=v3)
     page = client.get(f"/datahub/datasets/{dataset.pk}/versions/").content.decode()
