@@ -170,3 +170,32 @@ def test_xss_in_dataset_title_and_headers_is_escaped(agency_a, head_a, client, s
     upload = SimpleUploadedFile("x.csv", csv('"<img src=x onerror=alert(1)>",pm10\nA,1\n'), content_type="text/csv")
     page = client.post(f"/datahub/datasets/{evil.pk}/upload/", {"file": upload}).content.decode()
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_private_dataset_is_invisible_everywhere_to_another_agency(agency_a, agency_b, head_a, make_member, client):
+    from cityops.core.search import search
+    from cityops.core.services.apikeys import apikey_create
+
+    sector = Sector.objects.create(code="p", name="P", domain="environment")
+    secret = services.dataset_create(actor=head_a, organization=agency_a, sector=sector, title="Bí mật riêng",
+                                     domain="environment", visibility="private", schema=SCHEMA)  # fmt: skip
+    services.dataset_import_csv(actor=head_a, dataset=secret, content=csv("station,pm10\nA,1\n"))
+    spec_b = make_member(agency_b, "specialist", username="v-spec-b")
+    admin_b = make_member(agency_b, "administrator", username="v-admin-b")
+    integrator_b = make_member(agency_b, "integrator", username="v-int-b")
+    _key, raw = apikey_create(actor=admin_b, name="B", user=integrator_b, organization=agency_b)
+    assert search(spec_b, "bi mat") == [] and len(search(head_a, "bi mat")) == 1
+    client.force_login(spec_b)
+    for url in (
+        f"/datahub/datasets/{secret.pk}/", f"/datahub/datasets/{secret.pk}/export.csv",
+        f"/datahub/datasets/{secret.pk}/versions/1.csv", f"/api/v1/datahub/datasets/{secret.pk}",
+        f"/api/v1/datahub/datasets/{secret.pk}/records", f"/api/v1/datahub/datasets/{secret.pk}/versions",
+    ):  # fmt: skip
+        assert client.get(url).status_code == 404, url
+    assert "Bí mật" not in client.get("/datahub/", {"q": "bi mat"}).content.decode()
+    assert all(d["id"] != secret.pk for d in client.get("/api/v1/datahub/datasets").json()["items"])
+    client.logout()
+    headers = {"Authorization": f"Bearer {raw}"}
+    assert client.get(f"/api/v1/datahub/datasets/{secret.pk}/records", headers=headers).status_code == 404
+    assert "Bí mật" not in client.get("/datahub/catalog.jsonld").content.decode()
+    assert not ExchangeLogEntry.objects.exists()  # refused reads are not data reads
