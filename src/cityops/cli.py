@@ -26,6 +26,8 @@ PRODUCT_COMMANDS: list[tuple[str, str]] = [
     ("simulate-sensors", "Publish realistic sensor readings for the demo province, so the demo moves."),
     ("rollup", "Fill the hourly and daily observation rollups (resumes where it stopped)."),
     ("verify-exchange-log", "Check the hash chain of the data exchange log; reports any altered entry."),
+    ("pull-connectors", "Run the data hub's scheduled HTTP pulls that are due (run by a scheduler)."),
+    ("prune-datahub", "Apply data hub retention: old raw observations (rollups kept) and old dataset versions."),
     ("feedback-deadlines", "Send feedback reminders before and escalations after deadlines (run by a scheduler)."),
     ("directives-reminders", "Send task reminders and escalations; --digest sends the weekly digest."),
     ("bench-ingest", "Measure observation ingest against a raw COPY of the same rows (PostgreSQL)."),

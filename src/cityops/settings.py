@@ -305,6 +305,15 @@ if _mqtt.scheme not in {"mqtt", "mqtts"}:
     raise ImproperlyConfigured(f"MQTT_URL must start with mqtt:// or mqtts://, got {MQTT_URL!r}")
 
 
+# --- Data hub -------------------------------------------------------------------------------------------
+# Scheduled HTTP pulls: addresses on loopback/private/link-local networks are refused unless this is on.
+DATAHUB_PULL_ALLOW_PRIVATE = env_bool("DATAHUB_PULL_ALLOW_PRIVATE", False)
+DATAHUB_PULL_MAX_BYTES = env_int("DATAHUB_PULL_MAX_BYTES", 20 * 1024 * 1024)
+DATAHUB_PULL_TIMEOUT = env_int("DATAHUB_PULL_TIMEOUT", 20)  # seconds, for connecting and for each read
+# A sensor with no observation for this long is flagged stale.
+DATAHUB_STALE_MINUTES = env_int("DATAHUB_STALE_MINUTES", 60)
+
+
 # --- Citizen feedback -----------------------------------------------------------------------------------
 def env_bbox(name: str, default: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
     """Read "south,west,north,east" in degrees."""

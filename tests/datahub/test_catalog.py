@@ -25,6 +25,12 @@ SCHEMA = [
 ]
 
 
+def current_rows(dataset):
+    """Rows of the dataset's current version (earlier versions are kept beside it)."""
+    dataset.refresh_from_db()
+    return DatasetRecord.objects.filter(version_id=dataset.current_version_id).order_by("row_number")
+
+
 @pytest.fixture
 def sector(db):
     return Sector.objects.create(code="moi-truong", name="Môi trường", domain="environment")
@@ -163,7 +169,7 @@ def test_csv_upload_vietnamese_headers_semicolons_bom(datasets, head_b):
     assert "not a number" in rejected[3] and "whole number" in rejected[4] and "required" in rejected[5]
     assert "date" in rejected[6] and "not a number" in rejected[7] and "duplicate of row 2" in rejected[8]
     assert "expected 5 cells" in rejected[9]
-    stored = list(DatasetRecord.objects.filter(dataset=dataset).values_list("data", flat=True))
+    stored = list(current_rows(dataset).values_list("data", flat=True))
     assert stored == [
         {"station": "Bắc Ninh", "pm10": 41.5, "count": 24, "day": "2026-01-02", "ok": True},
         {"station": "@SUM(1)", "pm10": 15.0, "count": None, "day": None, "ok": None},
@@ -199,7 +205,7 @@ def test_csv_file_level_errors_store_nothing(datasets, head_b, content, fragment
     dataset = datasets["private"]
     report = services.dataset_import_csv(actor=head_b, dataset=dataset, content=content)
     assert any(fragment in e for e in report.errors), report.errors
-    assert DatasetRecord.objects.filter(dataset=dataset).count() == 1  # the previous rows are untouched
+    assert current_rows(dataset).count() == 1  # the previous rows are untouched
 
 
 def test_csv_upload_refused_to_other_agencies(datasets, spec_a):
@@ -305,13 +311,13 @@ def test_xlsx_upload(datasets, head_b):
     report = services.dataset_import_xlsx(actor=head_b, dataset=dataset, upload=SimpleUploadedFile("a.xlsx", content))
     assert report.errors == []
     assert [line for line, _reason in report.rejected] == [3, 4]
-    assert list(DatasetRecord.objects.filter(dataset=dataset).values_list("data", flat=True)) == [
+    assert list(current_rows(dataset).values_list("data", flat=True)) == [
         {"station": "Bắc Ninh", "pm10": 41.5, "count": 24, "day": "2026-01-02", "ok": True}
     ]
     not_xlsx = services.dataset_import_xlsx(
         actor=head_b, dataset=dataset, upload=SimpleUploadedFile("a.xlsx", b"station,pm10\nA,1\n")
     )
-    assert not_xlsx.errors and DatasetRecord.objects.filter(dataset=dataset).count() == 1
+    assert not_xlsx.errors and current_rows(dataset).count() == 1
 
 
 def test_xlsx_bomb_refused(datasets, head_b):
@@ -327,4 +333,4 @@ def test_xlsx_bomb_refused(datasets, head_b):
     report = services.dataset_import_xlsx(
         actor=head_b, dataset=datasets["private"], upload=SimpleUploadedFile("bomb.xlsx", buffer.getvalue())
     )
-    assert report.errors and DatasetRecord.objects.filter(dataset=datasets["private"]).count() == 1
+    assert report.errors and current_rows(datasets["private"]).count() == 1

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from cityops.datahub.indicators import domain_scores, indicator_compute, indicator_value_set
+from cityops.datahub.indicators import domain_scores, indicator_compute, indicator_value_review, indicator_value_set
 from cityops.datahub.ingest import Reading, ingest_readings
 from cityops.datahub.models import Entity, IndicatorDefinition, IndicatorValue
 
@@ -39,11 +39,13 @@ def test_compute_from_observations(agency_a, agency_b):
 
 def test_domain_scores_z_and_coverage(agency_a, agency_b, make_member):
     head = make_member(agency_a.parent, "administrator")
+    approver = make_member(agency_a.parent, "agency_head")
     env = list(IndicatorDefinition.objects.filter(domain="environment").order_by("code"))
     pm25, green = env[0], next(i for i in env if i.code == "env-04")
     for area, pm, g in ((agency_a, 10.0, 5.0), (agency_b, 30.0, 5.0)):
-        indicator_value_set(actor=head, indicator=pm25, area=area, period_start=P, value=pm)
-        indicator_value_set(actor=head, indicator=green, area=area, period_start=P, value=g)
+        for indicator, number in ((pm25, pm), (green, g)):
+            value = indicator_value_set(actor=head, indicator=indicator, area=area, period_start=P, value=number)
+            indicator_value_review(actor=approver, value=value, approve=True)
     scores = {(s.area_id, s.domain): s for s in domain_scores(period_start=P)}
     a, b = scores[(agency_a.pk, "environment")], scores[(agency_b.pk, "environment")]
     # PM2.5: lower is better, so A (10) is +1 and B (30) is -1; green area equal → 0 for both

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management import call_command
 from paho.mqtt.enums import CallbackAPIVersion
 
-from cityops.datahub.models import Entity, Observation
+from cityops.datahub.models import Connector, Entity, Observation
 from cityops.datahub.mqtt import MqttIngestor, parse_message
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +96,8 @@ def test_messages_published_while_down_are_stored_exactly_once(agency_a):
         assert sorted(Observation.objects.values_list("value", flat=True)) == [float(i) for i in range(n)]
         assert stats.rejected == 2
         assert stats.batches >= 3  # batched by size, never one write per value
+        status = Connector.objects.get(kind="mqtt", organization=agency_a)  # the connector status page's row
+        assert status.name == f"{prefix}/#" and status.total_rows >= n and status.last_success_at is not None
         # Everything was acknowledged: a new run receives nothing more.
         third = MqttIngestor(client_id=client_id, topic_prefix=prefix, batch_seconds=0.2)
         assert third.run(max_seconds=1.5).messages == 0

@@ -142,3 +142,83 @@ def access_decide(request: HttpRequest, grant_id: int, payload: DecisionIn) -> A
     return services.access_decide(
         actor=request.user, grant=grant, approve=payload.approve, expires_at=payload.expires_at, note=payload.note
     )
+
+
+class VersionOut(Schema):
+    number: int
+    created_at: datetime
+    source: str
+    rows: int
+    rejected: int
+    added: int
+    removed: int
+    restored_from: int | None
+    current: bool
+
+
+@router.get("/datasets/{dataset_id}/versions", response={200: list[VersionOut], **error_responses(403, 404)})
+def dataset_versions(request: HttpRequest, dataset_id: int) -> Any:
+    """Versions of a dataset with their diff counts; needs the right to read its rows."""
+    dataset = selectors.dataset_get(actor=request.user, id=dataset_id)
+    if not selectors.dataset_can_read(actor=request.user, dataset=dataset):
+        raise PermissionDenied(_("Your agency has no active grant for this dataset."))
+    return [
+        {
+            **{f: getattr(v, f) for f in VersionOut.model_fields if f != "current"},
+            "current": v.pk == dataset.current_version_id,
+        }
+        for v in selectors.dataset_versions(actor=request.user, dataset=dataset)
+    ]
+
+
+class ConnectorOut(Schema):
+    id: int
+    kind: str
+    name: str
+    organization: int = Field(..., alias="organization_id")
+    dataset: int | None = Field(None, alias="dataset_id")
+    url: str
+    format: str
+    interval_minutes: int
+    enabled: bool
+    next_run_at: datetime | None
+    last_run_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str
+    last_rows_in: int
+    last_rows_stored: int
+    last_rows_rejected: int
+    last_observed_at: datetime | None
+    total_rows: int
+
+
+@router.get("/connectors", response=list[ConnectorOut])
+@paginate(PageNumberPagination)
+def connector_list(request: HttpRequest) -> Any:
+    """Status of the connectors of the caller's agencies (the auth header value is never returned)."""
+    return selectors.connector_list(actor=request.user)
+
+
+class SeriesQualityOut(Schema):
+    attribute: str
+    latest_value: float | None
+    latest_at: datetime | None
+    flags: list[str]
+
+
+class EntityQualityOut(Schema):
+    id: str
+    type: str
+    series: list[SeriesQualityOut]
+
+
+@router.get("/entities/{entity_id}/quality", response={200: EntityQualityOut, **error_responses(404)})
+def entity_quality(request: HttpRequest, entity_id: str) -> Any:
+    """Data-quality flags of each series of a sensor (``out_of_range``, ``stuck``, ``stale``)."""
+    from cityops.datahub.models import Entity
+    from cityops.datahub.quality import entity_quality as compute
+
+    entity = Entity.objects.for_user(request.user, "view").filter(entity_id=entity_id).first()
+    if entity is None:
+        raise NotFoundOrForbidden
+    return {"id": entity.entity_id, "type": entity.type, "series": [s.as_dict() for s in compute(entity)]}

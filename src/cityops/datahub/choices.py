@@ -45,6 +45,7 @@ class FieldType(models.TextChoices):
 class ExchangeAction(models.TextChoices):
     READ_RECORDS = "read_records", _("Read records")
     EXPORT_CSV = "export_csv", _("Exported CSV")
+    EXPORT_VERSION = "export_version", _("Exported an earlier version")
 
 
 class RollupPeriod(models.TextChoices):
@@ -57,6 +58,14 @@ class AuditVerbs:
     DATASET_CREATED = "datahub.dataset.created"
     DATASET_UPDATED = "datahub.dataset.updated"
     DATASET_IMPORTED = "datahub.dataset.imported"
+    DATASET_RESTORED = "datahub.dataset.restored"
+    DATASET_PRUNED = "datahub.dataset.pruned"
+    CONNECTOR_CREATED = "datahub.connector.created"
+    CONNECTOR_UPDATED = "datahub.connector.updated"
+    INDICATOR_VALUE_SET = "datahub.indicator.value_set"
+    INDICATOR_VALUE_APPROVED = "datahub.indicator.value_approved"
+    INDICATOR_VALUE_RETURNED = "datahub.indicator.value_returned"
+    OBSERVATIONS_PRUNED = "datahub.observations.pruned"
     ACCESS_REQUESTED = "datahub.access.requested"
     ACCESS_GRANTED = "datahub.access.granted"
     ACCESS_REFUSED = "datahub.access.refused"

@@ -87,3 +87,42 @@ class DatasetForm(forms.Form):
         if not schema:
             raise forms.ValidationError(_("Describe at least one field."))
         return schema
+
+
+class ConnectorForm(forms.Form):
+    """A scheduled HTTP pull; the auth header value is write-only (never shown again)."""
+
+    organization = forms.ModelChoiceField(label=_("Owner agency"), queryset=Organization.objects.none())
+    name = forms.CharField(label=_("Name"), max_length=200)
+    url = forms.CharField(label=_("Address (http or https)"), max_length=1000)
+    format = forms.ChoiceField(label=_("Format"), choices=[("csv", "CSV"), ("json", "JSON"), ("ngsild", "NGSI-LD")])
+    dataset = forms.ModelChoiceField(
+        label=_("Dataset (for CSV and JSON)"), queryset=Organization.objects.none(), required=False
+    )
+    interval_minutes = forms.IntegerField(label=_("Every (minutes)"), min_value=5, max_value=60 * 24 * 31, initial=60)
+    auth_header = forms.CharField(label=_("Auth header name"), max_length=100, required=False)
+    auth_value = forms.CharField(
+        label=_("Auth header value"), max_length=2000, required=False, widget=forms.PasswordInput(render_value=False)
+    )
+
+    def __init__(self, *args: Any, organizations: Any = None, datasets: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations  # type: ignore[attr-defined]
+        self.fields["dataset"].queryset = datasets  # type: ignore[attr-defined]
+
+
+class IndicatorValueForm(forms.Form):
+    area = forms.ModelChoiceField(label=_("Unit"), queryset=Organization.objects.none())
+    period_start = forms.DateField(label=_("Period starting"), widget=forms.DateInput(attrs={"type": "date"}))
+    value = forms.FloatField(label=_("Value"))
+
+    def __init__(self, *args: Any, areas: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = areas  # type: ignore[attr-defined]
+
+
+class ReviewForm(forms.Form):
+    approve = forms.TypedChoiceField(
+        label=_("Decision"), choices=[("1", _("Approve")), ("0", _("Return"))], coerce=lambda v: v == "1"
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)

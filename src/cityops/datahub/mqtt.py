@@ -196,6 +196,16 @@ class MqttIngestor:
                 connection.close()
                 time.sleep(2)
 
+    def _report_status(self, result: IngestResult) -> None:
+        """Update the connector status page; a failure here never holds back acknowledgements."""
+        from cityops.datahub.connectors import push_status_record
+        from cityops.datahub.models import Connector
+
+        try:
+            push_status_record(kind=Connector.Kind.MQTT, name=f"{self.prefix}/#", per_org=result.per_org)
+        except (InterfaceError, OperationalError):
+            logger.exception("Could not record the MQTT connector status")
+
     def _one_batch(self, deadline: float | None) -> None:
         acks: list[tuple[int, int]] = []
         readings: list[Reading] = []
@@ -228,6 +238,7 @@ class MqttIngestor:
                     "MQTT value rejected: %s %s: %s", rejection.entity, rejection.attribute, rejection.reason
                 )
             self.stats.batches += 1
+            self._report_status(result)
         self.stats.rejected += rejected
         for mid, qos in acks:  # only now, after the commit
             self.client.ack(mid, qos)

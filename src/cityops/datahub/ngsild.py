@@ -27,12 +27,13 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from cityops.core.api.base import ApiError, ApiKeyAuth
-from cityops.datahub.ingest import Reading, check_value, ingest_readings, parse_instant
-from cityops.datahub.models import Entity, Observation
+from cityops.datahub.connectors import push_status_record
+from cityops.datahub.ingest import IngestResult, Reading, check_value, ingest_readings, parse_instant
+from cityops.datahub.models import Connector, Entity, Observation
 from cityops.datahub.services import entities_upsert
 from cityops.datahub.smartmodels import UNITS, unit_for
 
-__all__ = ["MAX_BATCH", "NgsiError", "urlpatterns"]
+__all__ = ["MAX_BATCH", "NgsiError", "upsert_entities", "urlpatterns"]
 
 MAX_BATCH = 1000
 MAX_TEMPORAL_INSTANCES = 1000
@@ -184,18 +185,14 @@ def _parse_entity(raw: Any, now: datetime) -> tuple[dict[str, Any], list[tuple[s
     return fields, readings, errors
 
 
-@ngsi_view({"POST"})
-def entity_operations_upsert(request: HttpRequest) -> HttpResponse:
-    """Batch upsert: valid attributes are stored even when others in the batch are refused (207)."""
-    body = _read_json(request)
-    if not isinstance(body, list) or not body:
-        raise bad("The body must be a non-empty array of entities.")
-    if len(body) > MAX_BATCH:
-        raise bad(f"At most {MAX_BATCH} entities per request.", "Too many entities")
-    api_key = getattr(request, "api_key", None)
-    organization = api_key.organization if api_key is not None else None
-    if organization is None:
-        raise NgsiError(403, "OperationNotSupported", "Not allowed", "The API key has no organisation.")
+def upsert_entities(
+    *, actor: Any, organization: Any, body: list[Any], system: bool = False
+) -> tuple[dict[str, bool], list[dict[str, Any]], IngestResult]:
+    """Store a batch of NGSI-LD entities for ``organization``: (created per id, errors, ingest result).
+
+    Shared by the upsert endpoint and the scheduled NGSI-LD pull; valid attributes are stored even when
+    others are refused, and entities owned by another organisation are refused, never moved.
+    """
     now = timezone.now()
     errors: list[dict[str, Any]] = []
     parsed: dict[str, tuple[dict[str, Any], list[tuple[str, Any, Any, str]]]] = {}
@@ -222,9 +219,10 @@ def entity_operations_upsert(request: HttpRequest) -> HttpResponse:
         errors.append({"entityId": entity_id, "error": bad("The entity belongs to another organisation.").body()})
         del parsed[entity_id]
     created: dict[str, bool] = {}
+    result = IngestResult()
     if parsed:
         created = entities_upsert(
-            actor=request.user, organization=organization, entities=[f for f, _r in parsed.values()]
+            actor=actor, organization=organization, entities=[f for f, _r in parsed.values()], system=system
         )
         result = ingest_readings(
             [Reading(eid, attr, instant, value) for eid, (_f, rs) in parsed.items() for attr, instant, value, _u in rs],
@@ -235,6 +233,29 @@ def entity_operations_upsert(request: HttpRequest) -> HttpResponse:
             errors.append(
                 {"entityId": rejection.entity, "error": bad(f"{rejection.attribute}: {rejection.reason}").body()}
             )
+    return created, errors, result
+
+
+@ngsi_view({"POST"})
+def entity_operations_upsert(request: HttpRequest) -> HttpResponse:
+    """Batch upsert: valid attributes are stored even when others in the batch are refused (207)."""
+    body = _read_json(request)
+    if not isinstance(body, list) or not body:
+        raise bad("The body must be a non-empty array of entities.")
+    if len(body) > MAX_BATCH:
+        raise bad(f"At most {MAX_BATCH} entities per request.", "Too many entities")
+    api_key = getattr(request, "api_key", None)
+    organization = api_key.organization if api_key is not None else None
+    if organization is None:
+        raise NgsiError(403, "OperationNotSupported", "Not allowed", "The API key has no organisation.")
+    created, errors, result = upsert_entities(actor=request.user, organization=organization, body=body)
+    stored, latest = result.stored, result.latest
+    push_status_record(
+        kind=Connector.Kind.NGSILD,
+        name="NGSI-LD",
+        per_org={organization.pk: (stored, len(errors), latest)},
+        error=f"{len(errors)} refused" if errors else "",
+    )
     if errors:
         return JsonResponse({"success": list(created), "errors": errors}, status=207)
     new_ids = [eid for eid, was_created in created.items() if was_created]

@@ -16,7 +16,7 @@ from django.utils import timezone
 from cityops.core.choices import Role, Visibility
 from cityops.core.permissions import ALL_STAFF_ROLES, Policy, memberships_of, org_ids_for_roles, register
 from cityops.datahub.choices import GrantStatus
-from cityops.datahub.models import AccessGrant, Dataset, Entity
+from cityops.datahub.models import AccessGrant, Connector, Dataset, Entity, ExchangeLogEntry, IndicatorValue
 
 DATASET_MANAGERS = frozenset({Role.AGENCY_HEAD, Role.SPECIALIST, Role.ADMINISTRATOR})
 GRANT_DECIDERS = frozenset({Role.AGENCY_HEAD, Role.ADMINISTRATOR})
@@ -66,3 +66,32 @@ register(
     Entity,
     Policy(rules={"view": READERS, "change": frozenset({Role.INTEGRATOR, Role.ADMINISTRATOR, Role.IOC_OPERATOR})}),
 )
+register(
+    Connector,
+    Policy(rules={"view": READERS, "change": frozenset({Role.AGENCY_HEAD, Role.INTEGRATOR, Role.ADMINISTRATOR})}),
+)
+# Manual indicator values: staff enter them for their unit; the unit's head (or administrator) approves.
+register(
+    IndicatorValue,
+    Policy(
+        rules={
+            "view": ALL_STAFF_ROLES,
+            "enter": frozenset({Role.AGENCY_HEAD, Role.SPECIALIST, Role.ADMINISTRATOR}),
+            "approve": GRANT_DECIDERS,
+        },
+        org_field="area",
+    ),
+)
+EXCHANGE_LOG_READERS = frozenset({Role.AGENCY_HEAD, Role.ADMINISTRATOR, Role.LEADER})
+
+
+def exchange_log_visible(user: Any) -> QuerySet[ExchangeLogEntry]:
+    """Entries about the user's agencies' datasets or reads by those agencies; all for a superuser.
+
+    The log has no organisation of its own (an entry involves two), so it is scoped here by hand.
+    """
+    ids = org_ids_for_roles(user, EXCHANGE_LOG_READERS)
+    if ids is None:
+        return ExchangeLogEntry.objects.all()
+    owned = Dataset.objects.filter(organization__in=ids).values("pk")
+    return ExchangeLogEntry.objects.filter(Q(dataset_id__in=owned) | Q(organization_id__in=ids))

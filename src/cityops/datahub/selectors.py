@@ -5,11 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 
 from cityops.core.models import Organization
 from cityops.core.permissions import get_for_user, org_ids_for_roles, policy_for
 from cityops.core.text import fold, nfc
-from cityops.datahub.models import AccessGrant, Dataset, DatasetRecord, Sector
+from cityops.datahub.models import (
+    AccessGrant,
+    Connector,
+    Dataset,
+    DatasetRecord,
+    DatasetVersion,
+    Entity,
+    ExchangeLogEntry,
+    IndicatorValue,
+    Sector,
+)
 
 __all__ = [
     "dataset_can_read",
@@ -19,6 +30,9 @@ __all__ = [
     "dataset_list",
     "dataset_public_list",
     "dataset_records",
+    "dataset_version_get",
+    "dataset_version_records",
+    "dataset_versions",
     "grant_get",
     "publishing_organizations",
     "requesting_organizations",
@@ -72,7 +86,30 @@ def dataset_records(*, actor: Any, dataset: Dataset) -> QuerySet[DatasetRecord]:
     """Rows of a dataset the actor may read (an empty set otherwise, never an error that leaks)."""
     if not dataset_can_read(actor=actor, dataset=dataset):
         return DatasetRecord.objects.none()
-    return DatasetRecord.objects.filter(dataset=dataset).order_by("row_number", "id")
+    if dataset.current_version_id is None:
+        return DatasetRecord.objects.none()
+    return DatasetRecord.objects.filter(version_id=dataset.current_version_id).order_by("row_number", "id")
+
+
+def dataset_versions(*, actor: Any, dataset: Dataset) -> QuerySet[DatasetVersion]:
+    """Versions of a dataset, newest first; only for those who may read its rows."""
+    if not dataset_can_read(actor=actor, dataset=dataset):
+        return DatasetVersion.objects.none()
+    return DatasetVersion.objects.filter(dataset=dataset).select_related("created_by").order_by("-number")
+
+
+def dataset_version_get(*, actor: Any, dataset: Dataset, number: int) -> DatasetVersion:
+    """One version by number; 404 when the rows are not readable, like a missing version."""
+    version = dataset_versions(actor=actor, dataset=dataset).filter(number=number).first()
+    if version is None:
+        raise Http404
+    return version
+
+
+def dataset_version_records(*, actor: Any, version: DatasetVersion) -> QuerySet[DatasetRecord]:
+    if not dataset_can_read(actor=actor, dataset=version.dataset):
+        return DatasetRecord.objects.none()
+    return DatasetRecord.objects.filter(version=version).order_by("row_number", "id")
 
 
 def dataset_grants(*, actor: Any, dataset: Dataset) -> QuerySet[AccessGrant]:
@@ -110,3 +147,65 @@ def publishing_organizations(*, actor: Any) -> QuerySet[Organization]:
 def dataset_public_list() -> QuerySet[Dataset]:
     """Public datasets for the open catalog (DCAT-AP); anyone may read their metadata."""
     return Dataset.objects.filter(visibility="public").select_related("sector", "organization").order_by("title", "id")
+
+
+def connector_list(*, actor: Any) -> QuerySet[Connector]:
+    """Connectors of the actor's agencies: scheduled pulls and the pushes that reached them."""
+    return (
+        Connector.objects.for_user(actor, "view")
+        .select_related("organization", "dataset")
+        .order_by("kind", "name", "id")
+    )
+
+
+def connector_get(*, actor: Any, id: int, action: str = "view") -> Connector:
+    return get_for_user(Connector.objects.select_related("organization", "dataset"), actor, action, pk=id)
+
+
+def connector_runs(*, connector: Connector, limit: int = 50) -> list[Any]:
+    return list(connector.runs.select_related("version").order_by("-started_at", "-id")[:limit])
+
+
+def connector_organizations(*, actor: Any) -> QuerySet[Organization]:
+    ids = org_ids_for_roles(actor, policy_for(Connector).roles_for("change"))
+    queryset = Organization.objects.filter(is_active=True).order_by("name", "id")
+    return queryset if ids is None else queryset.filter(pk__in=ids)
+
+
+def exchange_log_list(*, actor: Any, dataset: int | None = None) -> QuerySet[ExchangeLogEntry]:
+    """Reads of the actor's agencies' datasets and reads made by those agencies, newest first."""
+    from cityops.datahub.permissions import exchange_log_visible
+
+    queryset = exchange_log_visible(actor)
+    if dataset:
+        queryset = queryset.filter(dataset_id=dataset)
+    return queryset.order_by("-id")
+
+
+def entity_list(*, actor: Any, type: str = "") -> QuerySet[Entity]:
+    queryset = Entity.objects.for_user(actor, "view").select_related("organization")
+    if type:
+        queryset = queryset.filter(type=type)
+    return queryset.order_by("entity_id")
+
+
+def entity_get(*, actor: Any, id: int) -> Entity:
+    return get_for_user(Entity.objects.select_related("organization"), actor, "view", pk=id)
+
+
+def indicator_values_pending(*, actor: Any) -> QuerySet[IndicatorValue]:
+    """Manual values awaiting the actor's approval."""
+    return (
+        policy_for(IndicatorValue)
+        .scope(IndicatorValue.objects.all(), actor, "approve")
+        .filter(status=IndicatorValue.Status.ENTERED)
+        .select_related("indicator", "area", "entered_by")
+        .order_by("period_start", "id")
+    )
+
+
+def indicator_areas(*, actor: Any) -> QuerySet[Organization]:
+    """Units the actor may enter indicator values for."""
+    ids = org_ids_for_roles(actor, policy_for(IndicatorValue).roles_for("enter"))
+    queryset = Organization.objects.filter(is_active=True).order_by("name", "id")
+    return queryset if ids is None else queryset.filter(pk__in=ids)

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +21,15 @@ from cityops.core.models import Organization
 from cityops.core.permissions import policy_for
 from cityops.core.text import fold, nfc
 from cityops.datahub.choices import AuditVerbs, ExchangeAction, FieldType, GrantStatus
-from cityops.datahub.models import AccessGrant, Dataset, DatasetRecord, Entity, ExchangeLogEntry, Sector
+from cityops.datahub.models import (
+    AccessGrant,
+    Dataset,
+    DatasetRecord,
+    DatasetVersion,
+    Entity,
+    ExchangeLogEntry,
+    Sector,
+)
 
 __all__ = [
     "GENESIS_HASH",
@@ -31,6 +40,9 @@ __all__ = [
     "dataset_import_csv",
     "dataset_import_xlsx",
     "dataset_records_replace",
+    "dataset_version_create",
+    "dataset_version_restore",
+    "dataset_versions_prune",
     "entry_hash",
     "exchange_log_append",
     "sector_create",
@@ -126,18 +138,119 @@ def dataset_create(
     return dataset
 
 
-def dataset_records_replace(*, actor: Any, dataset: Dataset, rows: list[tuple[int, dict[str, Any]]]) -> int:
-    """Replace a file dataset's rows with a checked upload, all or nothing."""
-    if not policy_for(Dataset).can(actor, "change", dataset):
+def _row_key(data: dict[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder)
+
+
+def dataset_version_create(
+    *,
+    actor: Any,
+    dataset: Dataset,
+    rows: list[tuple[int, dict[str, Any]]],
+    source: str = "",
+    rejected: int = 0,
+    restored_from: int | None = None,
+    system: bool = False,
+    skip_unchanged: bool = False,
+) -> DatasetVersion | None:
+    """Store a checked upload as the dataset's next version, all or nothing; earlier versions are kept.
+
+    ``system`` is for the scheduled pull, which acts for the owner without a person; with
+    ``skip_unchanged`` a body identical to the current version stores nothing and returns None.
+    """
+    if not system and not policy_for(Dataset).can(actor, "change", dataset):
         raise PermissionDenied(_("You may not change this dataset."))
     with transaction.atomic():
-        DatasetRecord.objects.filter(dataset=dataset).delete()
-        DatasetRecord.objects.bulk_create(
-            [DatasetRecord(dataset=dataset, row_number=number, data=data) for number, data in rows], batch_size=1000
+        locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
+        previous: set[str] = set()
+        if locked.current_version_id is not None:
+            previous = {
+                _row_key(d)
+                for d in DatasetRecord.objects.filter(version_id=locked.current_version_id).values_list(
+                    "data", flat=True
+                )
+            }
+        current = {_row_key(data) for _n, data in rows}
+        if skip_unchanged and locked.current_version_id is not None and current == previous:
+            return None
+        number = (DatasetVersion.objects.filter(dataset=locked).aggregate(m=Max("number"))["m"] or 0) + 1
+        version = DatasetVersion.objects.create(
+            dataset=locked,
+            number=number,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            source=nfc(source)[:300],
+            rows=len(rows),
+            rejected=rejected,
+            added=len(current - previous),
+            removed=len(previous - current),
+            restored_from=restored_from,
         )
-        Dataset.objects.filter(pk=dataset.pk).update(updated_at=timezone.now())
-        audit.record(verb=AuditVerbs.DATASET_IMPORTED, actor=actor, target=dataset, data={"rows": len(rows)})
+        DatasetRecord.objects.bulk_create(
+            [DatasetRecord(dataset=locked, version=version, row_number=n, data=data) for n, data in rows],
+            batch_size=1000,
+        )
+        Dataset.objects.filter(pk=locked.pk).update(current_version=version, updated_at=timezone.now())
+        dataset.current_version = version
+        audit.record(
+            verb=AuditVerbs.DATASET_IMPORTED if restored_from is None else AuditVerbs.DATASET_RESTORED,
+            actor=actor,
+            target=locked,
+            organization=locked.organization,
+            data={
+                "version": number,
+                "rows": len(rows),
+                "added": version.added,
+                "removed": version.removed,
+                "restored_from": restored_from,
+            },
+        )
+    return version
+
+
+def dataset_records_replace(*, actor: Any, dataset: Dataset, rows: list[tuple[int, dict[str, Any]]]) -> int:
+    """A new version holding exactly ``rows``; kept for callers that only care about the count."""
+    dataset_version_create(actor=actor, dataset=dataset, rows=rows)
     return len(rows)
+
+
+def dataset_version_restore(*, actor: Any, dataset: Dataset, version: DatasetVersion) -> DatasetVersion:
+    """Roll back: the rows of an earlier version become a new current version (history stays linear)."""
+    if version.dataset_id != dataset.pk:
+        raise ValidationError({"version": _("This version belongs to another dataset.")})
+    if version.pk == dataset.current_version_id:
+        raise ValidationError({"version": _("This version is already the current one.")})
+    rows = list(
+        DatasetRecord.objects.filter(version=version).order_by("row_number", "id").values_list("row_number", "data")
+    )
+    restored = dataset_version_create(
+        actor=actor, dataset=dataset, rows=rows, source=version.source, restored_from=version.number
+    )
+    assert restored is not None
+    return restored
+
+
+def dataset_versions_prune(*, dataset: Dataset) -> int:
+    """Delete the oldest versions beyond ``keep_versions`` (never the current one); returns how many."""
+    if not dataset.keep_versions:
+        return 0
+    keep = list(
+        DatasetVersion.objects.filter(dataset=dataset)
+        .order_by("-number")
+        .values_list("pk", flat=True)[: dataset.keep_versions]
+    )
+    if dataset.current_version_id:
+        keep.append(dataset.current_version_id)
+    doomed = DatasetVersion.objects.filter(dataset=dataset).exclude(pk__in=keep)
+    with transaction.atomic():
+        count = doomed.count()
+        if count:
+            DatasetRecord.objects.filter(version__in=doomed).delete()
+            doomed.delete()
+            audit.record(
+                verb=AuditVerbs.DATASET_PRUNED, actor=None, target=dataset, organization=dataset.organization,
+                data={"versions": count},
+            )  # fmt: skip
+    return count
 
 
 # --- Sharing -------------------------------------------------------------------------------------------
@@ -347,7 +460,9 @@ def entities_upsert(
 # --- File upload ---------------------------------------------------------------------------------------
 
 
-def dataset_import_csv(*, actor: Any, dataset: Dataset, content: bytes) -> Any:
+def dataset_import_csv(
+    *, actor: Any, dataset: Dataset, content: bytes, mapping: dict[str, str] | None = None, source: str = ""
+) -> Any:
     """Check a CSV upload and store its valid rows in place of the previous ones; returns the report.
 
     A file-level problem (encoding, unknown or missing columns) stores nothing; otherwise valid rows are
@@ -357,19 +472,25 @@ def dataset_import_csv(*, actor: Any, dataset: Dataset, content: bytes) -> Any:
 
     if not policy_for(Dataset).can(actor, "change", dataset):
         raise PermissionDenied(_("You may not change this dataset."))
-    report = parse_csv(dataset, content)
+    report = parse_csv(dataset, content, mapping=mapping)
     if not report.errors:
-        dataset_records_replace(actor=actor, dataset=dataset, rows=report.rows)
+        report.version = dataset_version_create(
+            actor=actor, dataset=dataset, rows=report.rows, source=source, rejected=len(report.rejected)
+        )
     return report
 
 
-def dataset_import_xlsx(*, actor: Any, dataset: Dataset, upload: Any) -> Any:
+def dataset_import_xlsx(
+    *, actor: Any, dataset: Dataset, upload: Any, mapping: dict[str, str] | None = None, source: str = ""
+) -> Any:
     """The same as ``dataset_import_csv`` for the first sheet of an XLSX workbook."""
     from cityops.datahub.imports import parse_xlsx
 
     if not policy_for(Dataset).can(actor, "change", dataset):
         raise PermissionDenied(_("You may not change this dataset."))
-    report = parse_xlsx(dataset, upload)
+    report = parse_xlsx(dataset, upload, mapping=mapping)
     if not report.errors:
-        dataset_records_replace(actor=actor, dataset=dataset, rows=report.rows)
+        report.version = dataset_version_create(
+            actor=actor, dataset=dataset, rows=report.rows, source=source, rejected=len(report.rejected)
+        )
     return report
