@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "cityops.directives",
     "cityops.schedule",
     "cityops.documents",
+    "cityops.operations",
 ]
 
 MIDDLEWARE = [
@@ -340,6 +341,10 @@ DIRECTIVES_DUE_SOON_WORKING_DAYS = env_int("DIRECTIVES_DUE_SOON_WORKING_DAYS", 3
 # Secret documents (Mật and above) keep content and files only on a deployment declared air-gapped.
 DOCUMENTS_AIR_GAPPED = env_bool("DOCUMENTS_AIR_GAPPED", False)
 DOCUMENTS_EDXML_MAX_BYTES = env_int("DOCUMENTS_EDXML_MAX_BYTES", 50 * 1024 * 1024)
+
+# --- Monitoring and incidents -----------------------------------------------------------------------------
+# Dotted path of the SMS/Zalo gateway class (see cityops.operations.gateways); the default only records messages.
+OPERATIONS_SMS_GATEWAY = os.environ.get("OPERATIONS_SMS_GATEWAY", "cityops.operations.gateways.RecordingGateway")
 
 # --- API ------------------------------------------------------------------------------------------------
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 100)

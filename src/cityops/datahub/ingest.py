@@ -139,8 +139,20 @@ def ingest_readings(
         rows[(found[0], reading.attribute, instant)] = value  # type: ignore[index]
     if rows:
         _write(rows)
+        _after_write(rows)
     result.stored = len(rows)
     return result
+
+
+def _after_write(rows: dict[tuple[int, str, datetime], float]) -> None:
+    """Tell monitoring (when installed) which sensors got data; it queues its evaluation after the commit."""
+    from django.apps import apps
+
+    if apps.is_installed("cityops.operations"):
+        from cityops.operations.services import observations_ingested
+
+        instants = [instant for _entity, _attribute, instant in rows]
+        observations_ingested(entity_ids={e for e, _a, _t in rows}, start=min(instants), end=max(instants))
 
 
 def _write(rows: dict[tuple[int, str, datetime], float]) -> None:
