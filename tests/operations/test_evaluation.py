@@ -252,8 +252,9 @@ def test_report_cluster_fires_once_and_resolves(operator, ioc, province, floodin
 
 
 def test_indicator_threshold(head_a, agency_a):
-    indicator = IndicatorDefinition.objects.create(code="pm25-mean", name_vi="PM2.5 trung bình",
-                                                   name_en="Mean PM2.5", domain="environment", unit="µg/m³")  # fmt: skip
+    indicator = IndicatorDefinition.objects.create(
+        code="pm25-mean", name_vi="PM2.5 trung bình", name_en="Mean PM2.5", domain="environment", unit="µg/m³"
+    )
     services.rule_create(actor=head_a, organization=agency_a, data=threshold_data(
         source="indicator", indicator=indicator, entity_type="", attribute="", bound=50, clear_bound=40))  # fmt: skip
     IndicatorValue.objects.create(indicator=indicator, area=agency_a, period_start=dt.date(2026, 11, 1), value=55)

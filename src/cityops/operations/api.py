@@ -5,8 +5,6 @@ delete). Reads go through the same selectors as the pages, writes through the sa
 and changes through the API exactly what its pages allow.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Any
 
