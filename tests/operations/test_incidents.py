@@ -106,8 +106,8 @@ def test_close_with_open_required_steps_needs_a_reason(operator, ioc, flooding_t
 def test_incident_several_alerts_takes_the_worst_severity(operator, ioc, flooding_type, agency_a, head_a, sensor_a):
     from tests.operations.conftest import make_entity, threshold_data
 
-    services.rule_create(actor=head_a, organization=agency_a, data=threshold_data(name="Rất cao", bound=80,
-                                                                                  clear_bound=70, severity="critical"))  # fmt: skip
+    critical = threshold_data(name="Rất cao", bound=80, clear_bound=70, severity="critical")
+    services.rule_create(actor=head_a, organization=agency_a, data=critical)
     services.rule_create(actor=head_a, organization=agency_a, data=threshold_data())
     other = make_entity(agency_a, "tram-a2")
     readings(sensor_a, "PM25", [90])

@@ -39,7 +39,8 @@ def pages(w):
         reverse("operations:index"), reverse("operations:incidents"), reverse("operations:rules"),
         reverse("operations:incident_types"), reverse("operations:subscriptions"),
         reverse("operations:alert", args=[w["alert_a"].pk]), reverse("operations:incident", args=[w["incident_a"].pk]),
-        reverse("operations:rule", args=[w["rule_a"].pk]), reverse("operations:rule", args=[w["rule_a"].pk]) + "?preview=1",
+        reverse("operations:rule", args=[w["rule_a"].pk]),
+        reverse("operations:rule", args=[w["rule_a"].pk]) + "?preview=1",
         reverse("operations:rule_create"), reverse("operations:incident_create"),
         reverse("operations:rule_edit", args=[w["rule_a"].pk]),
     ]  # fmt: skip
