@@ -277,3 +277,24 @@ def test_preview_writes_nothing(head_a, agency_a, sensor_a):
     assert preview.alerts == 2 and preview.breaches == 3 and preview.firing == 0
     assert preview.series[0].label == "tram-a" and preview.series[0].worst == 70
     assert not Alert.objects.exists() and not MonitoringRule.objects.exists()
+
+
+def test_command_runs_the_periodic_evaluation(head_a, agency_a, sensor_a):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    services.rule_create(actor=head_a, organization=agency_a, data={
+        "name": "Mất tín hiệu", "kind": "no_data", "entity_type": "AirQualityObserved", "window_minutes": 5,
+    })  # fmt: skip
+    MonitoringRule.objects.update(created_at=T0)
+    type(sensor_a).objects.update(created_at=T0)  # a sensor that never reported since long ago
+    out = StringIO()
+    call_command("operations_evaluate", "--force", stdout=out)
+    assert "1 rule(s) evaluated." in out.getvalue()
+    assert Alert.objects.get().entity == sensor_a
+    out = StringIO()
+    call_command("operations_evaluate", stdout=out)
+    call_command("operations_evaluate", stdout=out)
+    assert "Already evaluated" in out.getvalue()
+    assert Alert.objects.count() == 1
