@@ -455,7 +455,7 @@ def alert_resolve(*, alert: Alert, at: dt.datetime, value: float | None) -> Aler
 def alert_acknowledge(*, actor: Any, alert: Alert) -> Alert:
     """An operator has seen a firing alert and takes it on."""
     with transaction.atomic():
-        alert = Alert.objects.select_for_update().select_related("organization", "rule").get(pk=alert.pk)
+        alert = Alert.objects.select_for_update(of=("self",)).select_related("organization", "rule").get(pk=alert.pk)
         _require(actor, "act", alert)
         if alert.status != AlertStatus.FIRING:
             raise ValidationError({"status": _("Only a firing alert can be acknowledged.")})
@@ -624,7 +624,11 @@ def _event(incident: Incident, kind: str, actor: Any, text: str = "") -> None:
 
 
 def _lock(incident: Incident) -> Incident:
-    return Incident.objects.select_for_update().select_related("organization", "assigned_agency").get(pk=incident.pk)
+    return (
+        Incident.objects.select_for_update(of=("self",))
+        .select_related("organization", "assigned_agency")
+        .get(pk=incident.pk)
+    )
 
 
 def _open_only(incident: Incident) -> None:
