@@ -177,3 +177,12 @@ def test_subscriptions_page(client, head_a, agency_a):
     body = client.get(reverse("operations:subscriptions")).content.decode()
     assert "Specialist" in body or "Chuyên viên" in body
     assert make_entity is not None
+
+
+def test_rule_form_lists_only_own_sensors(client, head_a, sensor_a, sensor_b, operator):
+    client.force_login(head_a)
+    body = client.get(reverse("operations:rule_create")).content.decode()
+    assert "tram-a" in body and "tram-b" not in body
+    client.force_login(operator)
+    body = client.get(reverse("operations:rule_create")).content.decode()
+    assert "tram-a" in body and "tram-b" in body  # the desk watches the whole province

@@ -48,7 +48,7 @@ class RuleForm(forms.Form):
         label=_("Sensor type"), required=False, choices=BLANK + [(t, t) for t in sorted(UNITS)]
     )
     entity = forms.ModelChoiceField(
-        queryset=Entity.objects.order_by("entity_id"),
+        queryset=Entity.objects.none(),
         required=False,
         label=_("One sensor only"),
         to_field_name="entity_id",
@@ -87,7 +87,11 @@ class RuleForm(forms.Form):
         super().__init__(*args, **kwargs)
         owners = selectors.organizations_for(actor=user, purpose="rules")
         self.fields["organization"].queryset = owners  # type: ignore[attr-defined]
-        self.fields["area"].queryset = selectors.organizations_for(actor=user, purpose="follow")  # type: ignore[attr-defined]
+        areas = selectors.organizations_for(actor=user, purpose="follow")
+        self.fields["area"].queryset = areas  # type: ignore[attr-defined]
+        # Only sensors the person's organisations (or the desk's province) own: never another agency's names.
+        sensors = Entity.objects.filter(organization__in=areas).order_by("entity_id")
+        self.fields["entity"].queryset = sensors  # type: ignore[attr-defined]
 
     def rule_data(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
