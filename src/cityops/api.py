@@ -14,6 +14,7 @@ from cityops.datahub.api import router as datahub_router
 from cityops.directives.api import router as directives_router
 from cityops.documents.api import router as documents_router
 from cityops.feedback.api import router as feedback_router
+from cityops.operations.api import router as operations_router
 from cityops.schedule.api import router as schedule_router
 
 api = NinjaAPI(
@@ -35,3 +36,4 @@ api.add_router("/feedback", feedback_router)
 api.add_router("/directives", directives_router)
 api.add_router("/schedule", schedule_router)
 api.add_router("/documents", documents_router)
+api.add_router("/operations", operations_router)

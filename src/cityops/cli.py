@@ -30,6 +30,7 @@ PRODUCT_COMMANDS: list[tuple[str, str]] = [
     ("prune-datahub", "Apply data hub retention: old raw observations (rollups kept) and old dataset versions."),
     ("feedback-deadlines", "Send feedback reminders before and escalations after deadlines (run by a scheduler)."),
     ("directives-reminders", "Send task reminders and escalations; --digest sends the weekly digest."),
+    ("operations-evaluate", "Evaluate the no-data, report-cluster and indicator rules (run every minute)."),
     ("bench-ingest", "Measure observation ingest against a raw COPY of the same rows (PostgreSQL)."),
     ("backup", "Write the database and every uploaded file into one verified archive (tar.gz)."),
     ("restore", "Restore a backup archive after checking it; refuses a database with data unless --force."),

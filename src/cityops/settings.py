@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "cityops.directives",
     "cityops.schedule",
     "cityops.documents",
+    "cityops.operations",
 ]
 
 MIDDLEWARE = [
@@ -362,6 +363,10 @@ DOCUMENTS_EXCHANGE_OUTBOX = Path(os.environ.get("DOCUMENTS_EXCHANGE_OUTBOX", VAR
 DOCUMENTS_EXCHANGE_URL = os.environ.get("DOCUMENTS_EXCHANGE_URL", "")
 DOCUMENTS_EXCHANGE_TIMEOUT = env_int("DOCUMENTS_EXCHANGE_TIMEOUT", 20)
 DOCUMENTS_EXCHANGE_MAX_ATTEMPTS = env_int("DOCUMENTS_EXCHANGE_MAX_ATTEMPTS", 6)
+
+# --- Monitoring and incidents -----------------------------------------------------------------------------
+# Dotted path of the SMS/Zalo gateway class (see cityops.operations.gateways); the default only records messages.
+OPERATIONS_SMS_GATEWAY = os.environ.get("OPERATIONS_SMS_GATEWAY", "cityops.operations.gateways.RecordingGateway")
 
 # --- API ------------------------------------------------------------------------------------------------
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 100)

@@ -186,6 +186,7 @@ def ingest_readings(
         result.rejected.append(Rejection(index, str(entity), str(attribute), reason))
     if rows:
         _write(rows)
+        _after_write(rows)
     result.stored = len(rows)
     result.per_org = {org: (c[0], c[1], c[2]) for org, c in counts.items()}
     return result
@@ -207,6 +208,17 @@ def _known(cache: dict[tuple[str, str], bool], kind: str, attribute: Any) -> boo
     answer = isinstance(attribute, str) and known_attribute(kind, attribute)
     cache[(kind, attribute)] = answer
     return answer
+
+
+def _after_write(rows: dict[tuple[int, str, datetime], float]) -> None:
+    """Tell monitoring (when installed) which sensors got data; it queues its evaluation after the commit."""
+    from django.apps import apps
+
+    if apps.is_installed("cityops.operations"):
+        from cityops.operations.services import observations_ingested
+
+        instants = [instant for _entity, _attribute, instant in rows]
+        observations_ingested(entity_ids={e for e, _a, _t in rows}, start=min(instants), end=max(instants))
 
 
 def _write(rows: dict[tuple[int, str, datetime], float]) -> None:
