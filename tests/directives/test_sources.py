@@ -12,14 +12,28 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def incident_resolver():
-    """A stand-in for the operations module: incident 7 is visible to agency A's staff only."""
+def incidents(agency_a):
+    """Two real incidents to escalate: "seen" (id as text) is the one the stand-in resolver shows to agency A."""
+    from cityops.operations.models import Incident, IncidentType
+
+    kind = IncidentType.objects.create(code="ngap-test", name="Ngập úng", default_severity="warning")
+    made = [
+        Incident.objects.create(organization=agency_a, title=title, incident_type=kind, severity="warning")
+        for title in ("Ngập sâu đường Lý Thái Tổ", "Sự cố khác", "Sự cố")
+    ]
+    return {"seen": str(made[0].pk), "other": str(made[1].pk), "third": str(made[2].pk)}
+
+
+@pytest.fixture
+def incident_resolver(incidents):
+    """A resolver registered over the operations module's own: only the "seen" incident, only to agency A."""
     seen: list[tuple[object, str]] = []
 
     def resolver(actor, source_id):
         seen.append((actor, source_id))
-        if source_id == "7" and getattr(actor, "username", "") in {"cv.xaydung", "gd.xaydung", "lanh.dao.tinh"}:
-            return SourceLink(url="/operations/incidents/7/", label="Ngập sâu đường Lý Thái Tổ")
+        allowed = getattr(actor, "username", "") in {"cv.xaydung", "gd.xaydung", "lanh.dao.tinh"}
+        if source_id == incidents["seen"] and allowed:
+            return SourceLink(url=f"/operations/incidents/{source_id}/", label="Ngập sâu đường Lý Thái Tổ")
         return None
 
     before = sources.source_resolvers()
@@ -29,37 +43,42 @@ def incident_resolver():
     sources._RESOLVERS.update(before)
 
 
-def test_incident_escalated_into_a_task_links_back(client, incident_resolver, leader, agency_a, staff_a, head_a):
+def test_incident_escalated_into_a_task_links_back(
+    client, incidents, incident_resolver, leader, agency_a, staff_a, head_a
+):
+    seen = incidents["seen"]
     task = services.task_create_from(
-        actor=leader, source_type="operations.incident", source_id=7, title="Xử lý điểm ngập",
+        actor=leader, source_type="operations.incident", source_id=seen, title="Xử lý điểm ngập",
         lead_agency=agency_a, deadline=in_days(2),
     )  # fmt: skip
     assert task.directive.source_kind == "incident"
     client.force_login(staff_a)
     page = client.get(f"/directives/tasks/{task.pk}/").content.decode()
-    assert 'href="/operations/incidents/7/"' in page and "Ngập sâu đường Lý Thái Tổ" in page
+    assert f'href="/operations/incidents/{seen}/"' in page and "Ngập sâu đường Lý Thái Tổ" in page
     page = client.get(f"/directives/{task.directive_id}/").content.decode()
     assert 'data-testid="source-link"' in page
     # The other way: the incident finds its task.
     from cityops.directives.selectors import tasks_for_source
 
-    assert list(tasks_for_source(actor=head_a, source_type="operations.incident", source_id="7")) == [task]
+    assert list(tasks_for_source(actor=head_a, source_type="operations.incident", source_id=seen)) == [task]
 
 
-def test_reader_who_may_not_see_the_source_gets_no_link(incident_resolver, leader, agency_a, make_member, province):
+def test_reader_who_may_not_see_the_source_gets_no_link(
+    incidents, incident_resolver, leader, agency_a, make_member, province
+):
     from cityops.core.choices import Role
 
     task = services.task_create_from(
-        actor=leader, source_type="operations.incident", source_id=8, title="Sự cố khác", lead_agency=agency_a,
+        actor=leader, source_type="operations.incident", source_id=incidents["other"], title="Sự cố khác", lead_agency=agency_a,
         deadline=None,
     )  # fmt: skip
     inspector = make_member(province, Role.INSPECTOR, username="thanh.tra")
-    assert resolve_source("operations.incident", "8", actor=inspector) is None
-    assert resolve_source("operations.incident", "7", actor=inspector) is None
-    assert task.directive.source_id == "8"
+    assert resolve_source("operations.incident", incidents["other"], actor=inspector) is None
+    assert resolve_source("operations.incident", incidents["seen"], actor=inspector) is None
+    assert task.directive.source_id == incidents["other"]
 
 
-def test_failing_resolver_never_breaks_the_task_page(client, leader, agency_a, staff_a):
+def test_failing_resolver_never_breaks_the_task_page(client, incidents, leader, agency_a, staff_a):
     def broken(actor, source_id):
         raise RuntimeError("module down")
 
@@ -67,7 +86,7 @@ def test_failing_resolver_never_breaks_the_task_page(client, leader, agency_a, s
     register_source("operations.incident", broken)
     try:
         task = services.task_create_from(
-            actor=leader, source_type="operations.incident", source_id="9", title="Sự cố", lead_agency=agency_a,
+            actor=leader, source_type="operations.incident", source_id=incidents["third"], title="Sự cố", lead_agency=agency_a,
             deadline=None,
         )  # fmt: skip
         client.force_login(staff_a)
@@ -90,9 +109,9 @@ def test_generic_resolver_scopes_by_for_user_and_leaks_no_label(leader, agency_a
     assert resolve_source("", "", actor=staff_b) is None
 
 
-def test_other_agency_cannot_open_an_escalated_task(client, incident_resolver, leader, agency_a, staff_b):
+def test_other_agency_cannot_open_an_escalated_task(client, incidents, incident_resolver, leader, agency_a, staff_b):
     task = services.task_create_from(
-        actor=leader, source_type="operations.incident", source_id=7, title="Xử lý điểm ngập", lead_agency=agency_a,
+        actor=leader, source_type="operations.incident", source_id=incidents["seen"], title="Xử lý điểm ngập", lead_agency=agency_a,
         deadline=None,
     )  # fmt: skip
     client.force_login(staff_b)
