@@ -8,6 +8,7 @@ thousand rows per period); citizen reports come from the feedback selectors with
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -461,7 +462,7 @@ def _colour_scale(values: list[float], lower_is_better: bool) -> list[tuple[floa
     ordered = sorted(values)
     if not ordered:
         return []
-    breaks = [ordered[min(len(ordered) - 1, int(len(ordered) * q / 5))] for q in range(1, 5)] + [ordered[-1]]
+    breaks = [ordered[max(0, math.ceil(len(ordered) * q / 5) - 1)] for q in range(1, 5)] + [ordered[-1]]
     return list(zip(breaks, palette, strict=True))
 
 
