@@ -102,8 +102,6 @@ def line_chart(
             f'fill="#d7263d">{escape(str(limit.label))} · {_fmt(limit.value)}</text>'
         )
     coords = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in zip(times, values, strict=True))
-    parts.append(
-        f'<polyline points="{coords}" fill="none" stroke="#2f80ed" stroke-width="2" stroke-linejoin="round"/>'
-    )
+    parts.append(f'<polyline points="{coords}" fill="none" stroke="#2f80ed" stroke-width="2" stroke-linejoin="round"/>')
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 -- built from numbers and escaped text

@@ -101,6 +101,4 @@ register_widget(
 )
 register_widget(Widget("map", _("Province map"), "dashboard/widgets/map.html", _map, order=15, size="large"))
 register_widget(Widget("feed", _("Live feed"), "dashboard/widgets/feed.html", _feed, order=40, size="tall"))
-register_widget(
-    Widget("feedback_queue", _("Citizen reports queue"), "dashboard/widgets/queue.html", _queue, order=50)
-)
+register_widget(Widget("feedback_queue", _("Citizen reports queue"), "dashboard/widgets/queue.html", _queue, order=50))

@@ -82,7 +82,8 @@ def seed_demo(result: DemoSeedResult) -> None:
     administrator = result.users_by_role[Role.ADMINISTRATOR]
     units = list(
         Organization.objects.filter(
-            parent=result.province, kind__in=[OrganizationKind.COMMUNE, OrganizationKind.WARD, OrganizationKind.SPECIAL_ZONE]
+            parent=result.province,
+            kind__in=[OrganizationKind.COMMUNE, OrganizationKind.WARD, OrganizationKind.SPECIAL_ZONE],
         )
     )
     services.boundaries_generate(units=units, outline=PROVINCE_OUTLINE)
@@ -92,7 +93,7 @@ def seed_demo(result: DemoSeedResult) -> None:
     for role, widgets in ROLE_BOARDS.items():
         services.role_board_save(actor=administrator, role=role, widgets=widgets)
     definitions = {d.code: d for d in IndicatorDefinition.objects.filter(code__in=list(INDICATORS))}
-    rng = random.Random(2025)
+    rng = random.Random(2025)  # noqa: S311 -- reproducible demo layout, not security
     months = _month_starts(timezone.localdate(), MONTHS)
     for code, (target, level, spread, headline, per_commune) in INDICATORS.items():
         definition = definitions.get(code)

@@ -97,8 +97,12 @@ def situation_report(*, user: Any, organization_name: str = "") -> bytes:
     report.table(
         [_("Code"), _("Category"), _("Agency"), _("Deadline")],
         [
-            [r.tracking_code, r.category.name, r.organization.name,
-             timezone.localtime(r.deadline).strftime("%d/%m/%Y %H:%M") if r.deadline else ""]
+            [
+                r.tracking_code,
+                r.category.name,
+                r.organization.name,
+                timezone.localtime(r.deadline).strftime("%d/%m/%Y %H:%M") if r.deadline else "",
+            ]
             for r in overdue
         ],  # fmt: skip
         widths=(30, 55, 60, 35),
@@ -107,8 +111,10 @@ def situation_report(*, user: Any, organization_name: str = "") -> bytes:
     report.heading(_("Headline indicators"))
     report.table(
         [_("Indicator"), _("Value"), pgettext("indicator", "Target"), _("Change")],
-        [[h.name, f"{_number(h.value)} {h.unit}", f"{_number(h.target)} {h.unit}", _number(h.change)]
-         for h in selectors.headlines()],  # fmt: skip
+        [
+            [h.name, f"{_number(h.value)} {h.unit}", f"{_number(h.target)} {h.unit}", _number(h.change)]
+            for h in selectors.headlines()
+        ],  # fmt: skip
         widths=(80, 35, 35, 30),
         empty_text=_("No headline indicators are set."),
     )
@@ -128,9 +134,16 @@ def situation_report(*, user: Any, organization_name: str = "") -> bytes:
     report.heading(_("Sensor readings over the limits (last 24 hours)"))
     report.table(
         [_("Sensor"), _("Measure"), _("Value"), _("Level"), _("Time")],
-        [[row["sensor"], row["attribute"], _number(row["value"], 1), row["band"],
-          timezone.localtime(row["observed_at"]).strftime("%d/%m %H:%M")]
-         for row in selectors.sensor_exceedances(user=user)],  # fmt: skip
+        [
+            [
+                row["sensor"],
+                row["attribute"],
+                _number(row["value"], 1),
+                row["band"],
+                timezone.localtime(row["observed_at"]).strftime("%d/%m %H:%M"),
+            ]
+            for row in selectors.sensor_exceedances(user=user)
+        ],  # fmt: skip
         widths=(55, 30, 25, 40, 30),
         empty_text=_("No sensor over its limit."),
     )

@@ -164,7 +164,9 @@ def _clip(polygon: list[Point], a: Point, b: Point) -> list[Point]:
         if sc <= 0:
             if sp > 0:
                 t = sp / (sp - sc)
-                result.append((previous[0] + t * (current[0] - previous[0]), previous[1] + t * (current[1] - previous[1])))
+                result.append(
+                    (previous[0] + t * (current[0] - previous[0]), previous[1] + t * (current[1] - previous[1]))
+                )
             result.append(current)
         elif sp <= 0:
             t = sp / (sp - sc)
@@ -199,7 +201,7 @@ def voronoi_cells(
     ring = [*frame, frame[0]]
     west, east = min(p[0] for p in frame), max(p[0] for p in frame)
     south, north = min(p[1] for p in frame), max(p[1] for p in frame)
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 -- reproducible demo layout, not security
     sites: list[Point] = []
     while len(sites) < count:
         point = (rng.uniform(west, east), rng.uniform(south, north))

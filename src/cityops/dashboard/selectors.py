@@ -35,6 +35,7 @@ __all__ = [
     "DomainTile",
     "Headline",
     "agency_summary",
+    "area_features",
     "area_get",
     "area_summary",
     "board_for",
@@ -52,13 +53,13 @@ __all__ = [
     "sensor_features",
     "sensor_get",
     "sensor_series",
-    "area_features",
     "theme_for",
 ]
 
 AREA_KINDS = (OrganizationKind.DISTRICT, OrganizationKind.COMMUNE, OrganizationKind.WARD, OrganizationKind.SPECIAL_ZONE)
 MAX_FEATURES = 3000
 TREND_PERIODS = 6
+
 
 def report_legend() -> dict[str, tuple[str, str]]:
     """Status groups of the citizen-report layer and their colours."""
@@ -285,13 +286,11 @@ def domain_detail(domain: str) -> dict[str, Any]:
     if latest:
         scores = [s for s in domain_scores(period_start=latest) if s.domain == domain and s.score is not None]
         names = dict(Organization.objects.filter(pk__in=[s.area_id for s in scores]).values_list("pk", "name"))
-        ranking = sorted(
-            (
-                {"area_id": s.area_id, "name": names.get(s.area_id, ""), "score": s.score, "coverage": s.coverage}
-                for s in scores
-            ),
-            key=lambda row: -row["score"],
-        )
+        ranked = sorted(scores, key=lambda s: -(s.score or 0.0))
+        ranking = [
+            {"area_id": s.area_id, "name": names.get(s.area_id, ""), "score": s.score, "coverage": s.coverage}
+            for s in ranked
+        ]
     return {"domain": domain, "label": str(dict(Domain.choices)[domain]), "period": latest, "rows": rows,
             "ranking": ranking}  # fmt: skip
 
@@ -341,10 +340,12 @@ def report_features(*, user: Any, params: dict[str, Any]) -> list[dict[str, Any]
             {
                 "type": "Feature",
                 "id": f"request-{row['pk']}",
-                "geometry": {"type": "Point", "coordinates": [float(row["long"]), float(row["lat"])]},
+                "geometry": {"type": "Point", "coordinates": [float(row["long"] or 0), float(row["lat"] or 0)]},
                 "properties": {
                     "title": row["tracking_code"],
-                    "category": row["category__name_vi"] if vietnamese else (row["category__name_en"] or row["category__name_vi"]),
+                    "category": row["category__name_vi"]
+                    if vietnamese
+                    else (row["category__name_en"] or row["category__name_vi"]),
                     "status": row["status"],
                     "status_label": str(labels.get(row["status"], row["status"])),
                     "group": group,
@@ -367,7 +368,9 @@ def sensor_features(*, user: Any, params: dict[str, Any]) -> list[dict[str, Any]
     if bbox:
         west, south, east, north = bbox
         qs = qs.filter(latitude__gte=south, latitude__lte=north, longitude__gte=west, longitude__lte=east)
-    entities = list(qs.order_by("id").values("pk", "entity_id", "type", "latitude", "longitude", "attributes")[:MAX_FEATURES])
+    entities = list(
+        qs.order_by("id").values("pk", "entity_id", "type", "latitude", "longitude", "attributes")[:MAX_FEATURES]
+    )
     latest: dict[int, dict[str, tuple[float, dt.datetime]]] = defaultdict(dict)
     for row in SensorLatest.objects.filter(entity_id__in=[e["pk"] for e in entities]).values_list(
         "entity_id", "attribute", "value", "observed_at"
@@ -413,7 +416,9 @@ def sensor_latest(entity: Entity) -> list[SensorLatest]:
     return list(SensorLatest.objects.filter(entity=entity).order_by("attribute"))
 
 
-def sensor_series(*, entity: Entity, attribute: str, hours: int = 48, limit: int = 2000) -> list[tuple[dt.datetime, float]]:
+def sensor_series(
+    *, entity: Entity, attribute: str, hours: int = 48, limit: int = 2000
+) -> list[tuple[dt.datetime, float]]:
     """One attribute's readings over the last ``hours`` (bounded by the series' unique index), oldest first."""
     since = timezone.now() - dt.timedelta(hours=max(1, min(hours, 24 * 31)))
     rows = (

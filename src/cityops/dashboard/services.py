@@ -159,8 +159,16 @@ def _save_boundary(organization: Organization, shape: dict[str, Any], source: st
     label_long, label_lat = geometry.label_point(shape)
     AreaBoundary.objects.update_or_create(
         organization=organization,
-        defaults={"geometry": shape, "source": source, "west": west, "south": south, "east": east, "north": north,
-                  "label_lat": label_lat, "label_long": label_long},  # fmt: skip
+        defaults={
+            "geometry": shape,
+            "source": source,
+            "west": west,
+            "south": south,
+            "east": east,
+            "north": north,
+            "label_lat": label_lat,
+            "label_long": label_long,
+        },  # fmt: skip
     )
 
 
@@ -179,7 +187,11 @@ def boundaries_import(*, actor: Any, content: bytes, match_property: str = "code
         data = json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise ValidationError(_("The file is not UTF-8 JSON.")) from exc
-    if not isinstance(data, dict) or data.get("type") != "FeatureCollection" or not isinstance(data.get("features"), list):
+    if (
+        not isinstance(data, dict)
+        or data.get("type") != "FeatureCollection"
+        or not isinstance(data.get("features"), list)
+    ):
         raise ValidationError(_("The file must be a GeoJSON FeatureCollection."))
     units = list(Organization.objects.filter(is_active=True).only("pk", "code", "name", "admin_unit_code"))
     by_admin = {u.admin_unit_code.lstrip("0"): u for u in units if u.admin_unit_code}
@@ -191,7 +203,8 @@ def boundaries_import(*, actor: Any, content: bytes, match_property: str = "code
         if not isinstance(feature, dict):
             result.rejected.append((index, _("Not a feature.")))
             continue
-        properties = feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
+        raw_properties = feature.get("properties")
+        properties: dict[str, Any] = raw_properties if isinstance(raw_properties, dict) else {}
         key = str(properties.get(match_property, "")).strip()
         unit = by_admin.get(key.lstrip("0")) if key.lstrip("0") else None
         unit = unit or by_code.get(key) or by_name.get(key)

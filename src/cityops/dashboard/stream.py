@@ -38,6 +38,10 @@ def lifetime() -> float:
     return float(getattr(settings, "DASHBOARD_SSE_LIFETIME", 55))
 
 
+def heartbeat() -> float:
+    return float(getattr(settings, "DASHBOARD_SSE_HEARTBEAT", HEARTBEAT))
+
+
 def parse_last_id(*candidates: str | None) -> int | None:
     """The first well-formed non-negative id among the candidates (header first, then query); None if none."""
     for raw in candidates:
@@ -112,7 +116,7 @@ def stream_sync(user: Any, last_id: int | None) -> Iterator[str]:
         now = time.monotonic()
         if now - start >= lifetime():
             return
-        if now - beat >= HEARTBEAT:
+        if now - beat >= heartbeat():
             beat = now
             yield ": heartbeat\n\n"
         time.sleep(POLL)
@@ -136,7 +140,7 @@ async def stream_async(user: Any, last_id: int | None) -> AsyncIterator[str]:
         now = time.monotonic()
         if now - start >= lifetime():
             return
-        if now - beat >= HEARTBEAT:
+        if now - beat >= heartbeat():
             beat = now
             yield ": heartbeat\n\n"
         await asyncio.sleep(POLL)

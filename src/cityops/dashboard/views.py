@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,11 +32,11 @@ WIDE_SIZES = frozenset({"wide", "large"})
 INDICATOR_CODE = re.compile(r"^[a-z0-9-]{1,40}$")
 
 
-def dashboard_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def dashboard_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Sign-in first, then an official's role; citizens and integrators get 403."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not can_view(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
@@ -117,9 +118,7 @@ def board(request: HttpRequest) -> HttpResponse:
                     services.board_save(actor=request.user, widgets=keys)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-            return render(
-                request, "dashboard/board.html", _board_context(request, current, role), status=400
-            )
+            return render(request, "dashboard/board.html", _board_context(request, current, role), status=400)
         url = reverse("dashboard:board") + (f"?role={role}" if role else "")
         return redirect(url)
     return render(request, "dashboard/board.html", _board_context(request, current, role))
@@ -141,7 +140,9 @@ def theme(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = reverse("dashboard:index")
     return redirect(target)
 
@@ -194,7 +195,9 @@ def events(request: HttpRequest) -> StreamingHttpResponse:
     user = request.user
     memberships_of(user)  # resolve the lazy user and cache its roles before streaming
     last_id = stream.parse_last_id(request.headers.get("Last-Event-ID"), request.GET.get("after"))
-    content = stream.stream_async(user, last_id) if isinstance(request, ASGIRequest) else stream.stream_sync(user, last_id)
+    content = (
+        stream.stream_async(user, last_id) if isinstance(request, ASGIRequest) else stream.stream_sync(user, last_id)
+    )
     response = StreamingHttpResponse(content, content_type="text/event-stream; charset=utf-8")
     response["Cache-Control"] = "no-cache, no-transform"
     response["X-Accel-Buffering"] = "no"
@@ -217,8 +220,8 @@ def domain(request: HttpRequest, code: str) -> HttpResponse:
         return exports.xlsx_response(
             f"{code}.xlsx",
             [
-                (_("Indicators"), [_("Code"), _("Indicator"), _("Unit"), _("Value"), _("Previous"), pgettext("indicator", "Target"),
-                                   _("Attainment %")],
+                (_("Indicators"), [_("Code"), _("Indicator"), _("Unit"), _("Value"), _("Previous"),
+                                   pgettext("indicator", "Target"), _("Attainment %")],
                  [[r["code"], r["name"], r["unit"], r["value"], r["previous"], r["target"], r["attainment"]]
                   for r in detail["rows"]]),
                 (_("Units"), [_("Unit"), _("Score"), _("Coverage")],
@@ -317,7 +320,8 @@ def overview_xlsx(request: HttpRequest) -> HttpResponse:
         "cityops-overview.xlsx",
         [(_("Domains"), [_("Domain"), _("Score"), _("Change"), _("Coverage %"), _("Indicators")],
           [[t.label, t.score, t.change, t.coverage_percent, t.indicators] for t in selectors.domain_tiles()]),
-         (_("Headline indicators"), [_("Code"), _("Indicator"), _("Unit"), _("Value"), _("Previous"), pgettext("indicator", "Target")],
+         (_("Headline indicators"), [_("Code"), _("Indicator"), _("Unit"), _("Value"), _("Previous"),
+                                     pgettext("indicator", "Target")],
           [[h.code, h.name, h.unit, h.value, h.previous, h.target] for h in selectors.headlines()])],
     )  # fmt: skip
 

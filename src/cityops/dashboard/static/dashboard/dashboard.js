@@ -81,6 +81,9 @@
         },
         style: function (feature) {
           var props = feature.properties || {};
+          if (feature.geometry && feature.geometry.type === "Point") {
+            return { color: "#0b1220", weight: 1.5, fillColor: colourOf(cfg, props), fillOpacity: 0.95 };
+          }
           var filled = !!props.colour;
           return { color: "#5b7fa8", weight: 1, fillColor: filled ? props.colour : "#1f3b5c",
                    fillOpacity: filled ? 0.45 : 0.12 };
