@@ -229,18 +229,27 @@ def boundaries_import(*, actor: Any, content: bytes, match_property: str = "code
     return result
 
 
-def boundaries_generate(*, units: list[Organization], outline: list[tuple[float, float]]) -> int:
-    """Give units without an imported outline a generated Voronoi cell inside ``outline`` (demo geography)."""
+def boundaries_generate(*, units: list[Organization], outline: list[tuple[float, float]], replace: bool = False) -> int:
+    """Give units without an outline a generated Voronoi cell inside ``outline`` (demo geography).
+
+    Imported outlines are never replaced; generated ones only with ``replace`` (e.g. after units were added).
+    The cells depend only on the number of units and the outline, so running it again changes nothing.
+    """
     units = sorted(units, key=lambda u: (u.admin_unit_code, u.code))
-    cells = geometry.voronoi_cells(len(units), outline)
-    imported = set(
-        AreaBoundary.objects.filter(source=AreaBoundary.Source.IMPORTED).values_list("organization_id", flat=True)
-    )
+    existing = dict(AreaBoundary.objects.filter(organization__in=units).values_list("organization_id", "source"))
+    todo = [
+        u for u in units
+        if u.pk not in existing or (replace and existing[u.pk] == AreaBoundary.Source.GENERATED)
+    ]  # fmt: skip
+    if not todo:
+        return 0
+    cells = dict(zip([u.pk for u in units], geometry.voronoi_cells(len(units), outline), strict=False))
     count = 0
     with transaction.atomic():
-        for unit, (_site, ring) in zip(units, cells, strict=False):
-            if unit.pk in imported:
+        for unit in todo:
+            if unit.pk not in cells:
                 continue
+            _site, ring = cells[unit.pk]
             _save_boundary(unit, {"type": "Polygon", "coordinates": [ring]}, AreaBoundary.Source.GENERATED)
             count += 1
         audit.record(verb="dashboard.boundaries.generated", data={"new": {"units": count}})
