@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cityops.core.choices import Role
 from cityops.core.models.base import TimeStampedModel
@@ -58,7 +59,7 @@ class IndicatorTarget(TimeStampedModel):
     indicator = models.OneToOneField(
         "datahub.IndicatorDefinition", on_delete=models.CASCADE, related_name="+", verbose_name=_("indicator")
     )
-    target = models.FloatField(_("target"))
+    target = models.FloatField(pgettext_lazy("indicator", "target"))
     headline = models.BooleanField(_("headline on the overview"), default=False)
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
 
