@@ -85,7 +85,9 @@ def test_administrator_sets_the_default_board_of_a_role(client, world, make_memb
 def test_only_administrators_set_role_boards(client, world):
     client.force_login(world.leader)
     assert client.get(reverse("dashboard:board") + "?role=leader").status_code == 403
-    assert client.post(reverse("dashboard:board"), {"role": "leader", "action": "remove", "key": "map"}).status_code == 403
+    assert (
+        client.post(reverse("dashboard:board"), {"role": "leader", "action": "remove", "key": "map"}).status_code == 403
+    )
     with pytest.raises(PermissionDenied):
         services.role_board_save(actor=world.leader, role=Role.LEADER, widgets=["map"])
     with pytest.raises(ValidationError):
@@ -93,3 +95,22 @@ def test_only_administrators_set_role_boards(client, world):
     with pytest.raises(ValidationError):
         services.role_board_save(actor=world.admin, role="boss", widgets=["map"])
     assert not RoleBoard.objects.exists()
+
+
+def test_indicator_targets_in_the_admin_are_audited(client, world):
+    from django.contrib.auth import get_user_model
+
+    from cityops.dashboard.models import IndicatorTarget
+    from cityops.datahub.models import IndicatorDefinition
+
+    superuser = get_user_model().objects.create_superuser(username="root", password="Secret-pass-123")
+    client.force_login(superuser)
+    indicator = IndicatorDefinition.objects.get(code="env-01")
+    response = client.post(
+        reverse("admin:dashboard_indicatortarget_add"),
+        {"indicator": indicator.pk, "target": "25", "headline": "on", "sort_order": "1"},
+    )
+    assert response.status_code == 302
+    assert IndicatorTarget.objects.get(indicator=indicator).target == 25
+    assert AuditEvent.objects.filter(verb="dashboard.indicator_target.set").count() == 1
+    assert client.get(reverse("admin:dashboard_areaboundary_changelist")).status_code == 200

@@ -68,13 +68,17 @@ def test_sensor_of_another_agency_is_not_found(client, world):
 
 def test_latest_values_follow_new_observations(world):
     now = timezone.now().replace(microsecond=0)
-    ingest_readings([Reading(world.sensor_a.entity_id, "airQualityIndex", (now + dt.timedelta(seconds=1)).isoformat(), 42)])
+    ingest_readings(
+        [Reading(world.sensor_a.entity_id, "airQualityIndex", (now + dt.timedelta(seconds=1)).isoformat(), 42)]
+    )
     assert services.sensor_latest_refresh() == 0  # refreshed moments ago by the fixture: not yet again
     assert services.sensor_latest_refresh(force=True) == 1
     row = SensorLatest.objects.get(entity=world.sensor_a, attribute="airQualityIndex")
     assert row.value == 42
     # An older reading arriving late does not replace the latest one.
-    ingest_readings([Reading(world.sensor_a.entity_id, "airQualityIndex", (now - dt.timedelta(hours=5)).isoformat(), 400)])
+    ingest_readings(
+        [Reading(world.sensor_a.entity_id, "airQualityIndex", (now - dt.timedelta(hours=5)).isoformat(), 400)]
+    )
     services.sensor_latest_refresh(force=True)
     assert SensorLatest.objects.get(pk=row.pk).value == 42
 

@@ -45,10 +45,12 @@ def test_overview_xlsx_holds_domains_and_headlines(client, world):
 def test_agency_xlsx_neutralises_formulas(client, world):
     from cityops.feedback.models import Category
 
-    Category.objects.filter(code="road-damage").update(name_vi="=HYPERLINK(\"http://evil\")")
+    Category.objects.filter(code="road-damage").update(name_vi='=HYPERLINK("http://evil")')
     from django.utils import timezone
 
-    type(world.report_a).objects.filter(pk=world.report_a.pk).update(deadline=timezone.now() - timezone.timedelta(days=1))
+    type(world.report_a).objects.filter(pk=world.report_a.pk).update(
+        deadline=timezone.now() - timezone.timedelta(days=1)
+    )
     client.force_login(world.leader)
     book = workbook(client.get(reverse("dashboard:agency", kwargs={"pk": world.agency_a.pk}) + "?format=xlsx"))
     rows = list(book[book.sheetnames[0]].iter_rows(values_only=True))
@@ -68,7 +70,9 @@ def test_situation_report_pdf(client, world):
 
     indicator_target_set(actor=world.admin, indicator=IndicatorDefinition.objects.get(code="env-01"), target=25,
                          headline=True)  # fmt: skip
-    type(world.report_b).objects.filter(pk=world.report_b.pk).update(deadline=timezone.now() - timezone.timedelta(hours=2))
+    type(world.report_b).objects.filter(pk=world.report_b.pk).update(
+        deadline=timezone.now() - timezone.timedelta(hours=2)
+    )
     registry.register_layer(MapLayer(key="incidents", label="Sự cố", features=lambda user, params: [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [106.07, 21.18]},
          "properties": {"title": "Ngập úng đường Lý Thái Tổ", "status": "open", "severity": "high"}}]))  # fmt: skip
@@ -87,7 +91,9 @@ def test_situation_report_pdf(client, world):
 def test_situation_report_is_scoped_to_the_reader(client, world):
     from django.utils import timezone
 
-    type(world.report_b).objects.filter(pk=world.report_b.pk).update(deadline=timezone.now() - timezone.timedelta(hours=2))
+    type(world.report_b).objects.filter(pk=world.report_b.pk).update(
+        deadline=timezone.now() - timezone.timedelta(hours=2)
+    )
     client.force_login(world.staff_a)
     text = pdf_text(client.get(reverse("dashboard:situation_report")))
     assert world.report_b.tracking_code not in text

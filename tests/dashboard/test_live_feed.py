@@ -26,7 +26,9 @@ def stream(client, **headers):
 def test_events_after_last_event_id_in_order_without_duplicates(client, world):
     client.force_login(world.leader)
     start = world.event_a.pk
-    later = [live.publish(kind="operations.incident", organization=world.province, title=f"Sự cố {i}") for i in range(3)]
+    later = [
+        live.publish(kind="operations.incident", organization=world.province, title=f"Sự cố {i}") for i in range(3)
+    ]
     body = stream(client, HTTP_LAST_EVENT_ID=str(start))
     assert body.startswith("retry: ")
     ids = [int(e["id"]) for e in sse_events(body)]
@@ -67,9 +69,7 @@ def test_agency_staff_get_only_their_agencys_events(client, world):
     assert not any(json.loads(e["data"])["kind"] == "feedback.request" for e in sse_events(body))
 
 
-@pytest.mark.parametrize(
-    "bad", ["abc", "-5", "1e9", "١٢", "9" * 40, "1; DROP TABLE", "<script>", " ", "0x10", "3.5"]
-)
+@pytest.mark.parametrize("bad", ["abc", "-5", "1e9", "١٢", "9" * 40, "1; DROP TABLE", "<script>", " ", "0x10", "3.5"])
 def test_malformed_last_event_id_starts_from_now(client, world, bad):
     client.force_login(world.leader)
     body = stream(client, HTTP_LAST_EVENT_ID=bad)

@@ -55,8 +55,13 @@ def test_citizen_and_anonymous_are_refused(client, world):
         response = client.get(reverse(name, kwargs=kwargs))
         assert response.status_code == 302 and "/login/" in response["Location"], name
     client.force_login(world.citizen)
-    for name, kwargs in [("dashboard:index", {}), ("dashboard:events", {}), ("dashboard:board", {}),
-                         ("dashboard:layer", {"key": "reports"}), ("dashboard:sensor", {"pk": world.sensor_a.pk})]:
+    for name, kwargs in [
+        ("dashboard:index", {}),
+        ("dashboard:events", {}),
+        ("dashboard:board", {}),
+        ("dashboard:layer", {"key": "reports"}),
+        ("dashboard:sensor", {"pk": world.sensor_a.pk}),
+    ]:
         response = client.get(reverse(name, kwargs=kwargs))
         assert response.status_code == 403, name
         assert "Xylophantic" not in response.content.decode()

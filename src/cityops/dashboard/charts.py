@@ -49,7 +49,7 @@ def line_chart(
     height: int = 320,
 ) -> SafeString:
     """A time-series line with horizontal threshold lines and labelled axes, sized by its viewBox."""
-    left, right, top, bottom = 56, 16, 28, 36
+    left, right, top, bottom = 56, 48, 28, 36
     plot_w, plot_h = width - left - right, height - top - bottom
     parts = [
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
