@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
+from importlib import import_module
 
 import pytest
 from playwright.sync_api import expect
@@ -14,13 +15,23 @@ from cityops.core.demo_data import DEMO_PASSWORD
 from cityops.core.services.demo import seed_demo
 from tests.e2e.conftest import log_in
 
-# Serialized rollback: the demo needs the rows data migrations load (indicators, document types), which the
-# flush after a transactional test would otherwise remove for the next one.
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = pytest.mark.e2e
+
+# Rows that data migrations load (indicators, document types, retention rules); the flush after any earlier
+# transactional test removes them, and the demo needs them.
+DATA_MIGRATIONS = (
+    "cityops.datahub.migrations.0003_seed_indicator_starter_set",
+    "cityops.documents.migrations.0002_seed_document_types",
+    "cityops.documents.migrations.0004_seed_retention_rules",
+)
 
 
 @pytest.fixture
-def demo(settings):
+def demo(transactional_db, settings):
+    from django.apps import apps
+
+    for module in DATA_MIGRATIONS:
+        import_module(module).seed(apps, None)
     settings.DASHBOARD_SSE_LIFETIME = 30
     settings.DASHBOARD_SSE_HEARTBEAT = 1  # a closed browser is noticed within a second
     yield seed_demo()

@@ -298,17 +298,24 @@ def domain_detail(domain: str) -> dict[str, Any]:
 # --- citizen reports ---------------------------------------------------------------------------------------
 
 
+OPEN_STATUSES = [status for status in Status.values if status not in CLOSED_STATUSES]
+
+
 def feedback_summary(*, user: Any) -> dict[str, Any]:
-    """Counts for the feedback queue tile, over the reports the reader may see (indexed counts only)."""
+    """Counts for the feedback queue tile, over the reports the reader may see.
+
+    Open reports are named by their statuses (an ``IN`` list), so the ``(status, created_at)`` index serves
+    the counts even with hundreds of thousands of closed reports.
+    """
     now = timezone.now()
     start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    open_requests = feedback_selectors.request_list(actor=user, filters={"status": "open"}).order_by()
     scoped = feedback_selectors.request_list(actor=user).order_by()
+    open_requests = scoped.filter(status__in=OPEN_STATUSES)
     return {
         "open": open_requests.count(),
         "overdue": open_requests.filter(deadline__lt=now).count(),
         "new_today": scoped.filter(created_at__gte=start_of_day).count(),
-        "at_desk": open_requests.filter(status__in=[Status.SUBMITTED, Status.VERIFIED]).count(),
+        "at_desk": scoped.filter(status__in=[Status.SUBMITTED, Status.VERIFIED]).count(),
         "queue_url": reverse("feedback:staff_queue"),
     }
 
@@ -317,21 +324,25 @@ def report_features(*, user: Any, params: dict[str, Any]) -> list[dict[str, Any]
     """Citizen reports the reader may see as GeoJSON points, newest first, coloured by their stage."""
     now = timezone.now()
     days = params.get("days") or 30
-    qs = (
-        feedback_selectors.request_list(actor=user)
-        .filter(lat__isnull=False, long__isnull=False)
-        .filter(Q(created_at__gte=now - dt.timedelta(days=days)) | ~Q(status__in=CLOSED_STATUSES))
-    )
+    base = feedback_selectors.request_list(actor=user).filter(lat__isnull=False, long__isnull=False)
     bbox = params.get("bbox")
     if bbox:
         west, south, east, north = bbox
-        qs = qs.filter(lat__gte=south, lat__lte=north, long__gte=west, long__lte=east)
+        base = base.filter(lat__gte=south, lat__lte=north, long__gte=west, long__lte=east)
+    fields = ("pk", "tracking_code", "status", "lat", "long", "deadline", "created_at", "category__name_vi",
+              "category__name_en")  # fmt: skip
+    # Two indexed, bounded reads instead of one OR: every open report, and the recently closed ones.
+    open_rows = list(
+        base.filter(status__in=OPEN_STATUSES).order_by("-created_at", "-id").values(*fields)[:MAX_FEATURES]
+    )
+    closed_rows = list(
+        base.filter(status__in=list(CLOSED_STATUSES), created_at__gte=now - dt.timedelta(days=days))
+        .order_by("-created_at", "-id")
+        .values(*fields)[:MAX_FEATURES]
+    )
+    rows = sorted(open_rows + closed_rows, key=lambda row: (row["created_at"], row["pk"]), reverse=True)[:MAX_FEATURES]
     labels = dict(Status.choices)
     features = []
-    rows = qs.order_by("-created_at", "-id").values(
-        "pk", "tracking_code", "status", "lat", "long", "deadline", "created_at", "category__name_vi",
-        "category__name_en",
-    )[:MAX_FEATURES]  # fmt: skip
     vietnamese = (get_language() or "vi").startswith("vi")
     for row in rows:
         overdue = bool(row["deadline"] and row["deadline"] < now and row["status"] not in CLOSED_STATUSES)
