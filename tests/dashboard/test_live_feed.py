@@ -132,10 +132,15 @@ def test_stream_under_asgi_yields_the_same_events(world):
     """The async stream reads the database in a thread, so it needs committed rows (a transactional test)."""
     import asyncio
 
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
     from cityops.dashboard.stream import stream_async
 
     async def collect() -> str:
-        return "".join([chunk async for chunk in stream_async(world.leader, 0)])
+        body = "".join([chunk async for chunk in stream_async(world.leader, 0)])
+        await sync_to_async(connections.close_all)()  # the thread's connection, so the test database can go
+        return body
 
     body = asyncio.run(collect())
     ids = [int(e["id"]) for e in sse_events(body)]
