@@ -31,6 +31,8 @@ PRODUCT_COMMANDS: list[tuple[str, str]] = [
     ("feedback-deadlines", "Send feedback reminders before and escalations after deadlines (run by a scheduler)."),
     ("directives-reminders", "Send task reminders and escalations; --digest sends the weekly digest."),
     ("operations-evaluate", "Evaluate the no-data, report-cluster and indicator rules (run every minute)."),
+    ("dashboard-boundaries", "Load commune and ward outlines for the dashboard map from a GeoJSON file."),
+    ("dashboard-maintenance", "Prune old live-feed events and refresh sensors' latest values (run daily)."),
     ("bench-ingest", "Measure observation ingest against a raw COPY of the same rows (PostgreSQL)."),
     ("backup", "Write the database and every uploaded file into one verified archive (tar.gz)."),
     ("restore", "Restore a backup archive after checking it; refuses a database with data unless --force."),

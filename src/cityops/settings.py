@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "cityops.schedule",
     "cityops.documents",
     "cityops.operations",
+    "cityops.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -350,6 +351,8 @@ OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "")
 OPEN311_REQUIRE_JURISDICTION = env_bool("OPEN311_REQUIRE_JURISDICTION", False)
 # Map tiles: a tile URL template ({z}/{x}/{y}); empty draws outlines and markers on a plain background.
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+# Seconds one Server-Sent Events connection of the dashboard stays open before the browser reconnects.
+DASHBOARD_SSE_LIFETIME = env_int("DASHBOARD_SSE_LIFETIME", 55)
 
 # --- Directives and documents -----------------------------------------------------------------------------
 DIRECTIVES_DUE_SOON_WORKING_DAYS = env_int("DIRECTIVES_DUE_SOON_WORKING_DAYS", 3)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("schedule/", include("cityops.schedule.urls")),
     path("documents/", include("cityops.documents.urls")),
     path("operations/", include("cityops.operations.urls")),
+    path("dashboard/", include("cityops.dashboard.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

@@ -48,7 +48,7 @@ class Widget:
     context: Callable[[Any], dict[str, Any] | None]
     roles: frozenset[str] = frozenset()
     order: int = 100
-    size: str = "medium"  # "small", "medium", "wide" or "tall"
+    size: str = "medium"  # "small", "medium", "wide", "tall" or "large" (wide and tall, e.g. a map)
 
 
 _layers: dict[str, MapLayer] = {}

@@ -25,6 +25,7 @@ from cityops.core import audit, search
 from cityops.core.choices import Role
 from cityops.core.models import Membership, Organization, User
 from cityops.core.permissions import user_has_role
+from cityops.core.services import live
 from cityops.core.services.attachments import attachment_create
 from cityops.core.services.notifications import notify, register_kind
 from cityops.core.text import nfc
@@ -311,6 +312,12 @@ def request_submit(
         data={"new": {"category": category.code, "channel": channel, "status": req.status}},
     )  # fmt: skip
     search.index(req)
+    live.publish(
+        kind="feedback.request", organization=desk, url=_staff_url(req),
+        title=f"{category.name_vi}: {req.description[:120]}",
+        data={"lat": None if req.lat is None else float(req.lat), "long": None if req.long is None else float(req.long),
+              "category": category.code, "status": req.status},
+    )  # fmt: skip
     recipients = _desk_staff(desk)
     transaction.on_commit(
         lambda: notify(
