@@ -7,13 +7,14 @@ DEV_STAMP     := $(VENV)/.installed-dev
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cityops
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev demo serve worker test test-sqlite test-postgres test-e2e lint format messages clean
+.PHONY: help install install-dev demo serve worker test test-sqlite test-postgres test-e2e lint format messages bench clean
 
 help:
 	@echo "make demo    — set everything up and run CityOps with demo data on http://127.0.0.1:8000"
 	@echo "make test    — set everything up and run the whole test suite on SQLite and PostgreSQL"
 	@echo "make lint    — ruff, formatting, migrations drift, Django system checks, mypy"
 	@echo "make messages — recompile translations after editing locale/*.po"
+	@echo "make bench   — load the benchmark data sets and print the performance table (BENCH_SCALE=small: quick)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +73,16 @@ format: $(DEV_STAMP)
 
 messages: $(DEV_STAMP)
 	$(BIN)/python scripts/compile_messages.py
+
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@ $(RUNTIME_STAMP)
+
+bench: $(BENCH_STAMP)
+	bash scripts/ensure-bench-tools.sh
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) var/static

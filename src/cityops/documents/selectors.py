@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import BigIntegerField, QuerySet
+from django.db.models.functions import Cast
 
 from cityops.core.models import Organization, SearchEntry
 from cityops.core.permissions import get_for_user
@@ -43,7 +44,9 @@ def _filtered(queryset: QuerySet, filters: dict[str, Any] | None) -> QuerySet:
         entries = SearchEntry.objects.filter(object_type=queryset.model._meta.label_lower)
         for term in terms:
             entries = entries.filter(text__contains=term)
-        queryset = queryset.filter(pk__in=[int(pk) for pk in entries.values_list("object_id", flat=True)[:5000]])
+        # A subquery, not a list of ids: every match counts (no cap) and the database joins it with the
+        # permission scope and the ordering in one statement.
+        queryset = queryset.filter(pk__in=entries.values(doc_id=Cast("object_id", BigIntegerField())))
     return queryset
 
 

@@ -303,11 +303,21 @@ def _positive(request: HttpRequest, name: str, default: int, maximum: int) -> in
     return int(raw)
 
 
+# The columns ``request_to_dict`` reads: loading only these keeps a 1,000-item page from decoding every
+# column of three tables (the category's JSON questions included) for each row.
+LIST_FIELDS = (
+    "status", "status_notes", "description", "created_at", "updated_at", "closed_at", "deadline", "address",
+    "address_id", "lat", "long", "channel", "category__code", "category__name_vi", "category__name_en",
+    "organization__name", "duplicate_of",
+)  # fmt: skip
+
+
 def _filtered(request: HttpRequest) -> QuerySet[Request]:
     """Apply the spec's filters; a list of ids overrides every other one."""
     qs = (
         Request.objects.exclude(category__kind=Kind.BUSINESS)
         .select_related("category", "organization")
+        .only(*LIST_FIELDS)
         .order_by("-created_at", "-id")
     )
     ids = _csv(_param(request, "service_request_id"))
