@@ -119,3 +119,14 @@ def test_choropleth_colours_units_by_an_indicator(client, world):
     assert colours[units[0].name] == "#1a9641" and colours[units[4].name] == "#d7191c"
     assert all(f["properties"]["generated"] for f in features)
     assert AreaBoundary.objects.count() == 5
+
+
+@pytest.mark.parametrize("key", ["operations.incidents", "../etc", "", "a b", "x" * 65, "<script>"])
+def test_registry_refuses_keys_that_cannot_be_part_of_a_url(key):
+    from cityops.dashboard import registry
+
+    with pytest.raises(ValueError):
+        registry.register_layer(registry.MapLayer(key=key, label="x", features=lambda user, params: []))
+    with pytest.raises(ValueError):
+        registry.register_widget(registry.Widget(key=key, label="x", template="x.html", context=lambda r: None))
+    assert registry.layer(key) is None and registry.widget(key) is None

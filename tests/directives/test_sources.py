@@ -48,9 +48,13 @@ def test_incident_escalated_into_a_task_links_back(
 ):
     seen = incidents["seen"]
     task = services.task_create_from(
-        actor=leader, source_type="operations.incident", source_id=seen, title="Xử lý điểm ngập",
-        lead_agency=agency_a, deadline=in_days(2),
-    )  # fmt: skip
+        actor=leader,
+        source_type="operations.incident",
+        source_id=seen,
+        title="Xử lý điểm ngập",
+        lead_agency=agency_a,
+        deadline=in_days(2),
+    )
     assert task.directive.source_kind == "incident"
     client.force_login(staff_a)
     page = client.get(f"/directives/tasks/{task.pk}/").content.decode()
@@ -69,9 +73,13 @@ def test_reader_who_may_not_see_the_source_gets_no_link(
     from cityops.core.choices import Role
 
     task = services.task_create_from(
-        actor=leader, source_type="operations.incident", source_id=incidents["other"], title="Sự cố khác", lead_agency=agency_a,
+        actor=leader,
+        source_type="operations.incident",
+        source_id=incidents["other"],
+        title="Sự cố khác",
+        lead_agency=agency_a,
         deadline=None,
-    )  # fmt: skip
+    )
     inspector = make_member(province, Role.INSPECTOR, username="thanh.tra")
     assert resolve_source("operations.incident", incidents["other"], actor=inspector) is None
     assert resolve_source("operations.incident", incidents["seen"], actor=inspector) is None
@@ -86,9 +94,13 @@ def test_failing_resolver_never_breaks_the_task_page(client, incidents, leader, 
     register_source("operations.incident", broken)
     try:
         task = services.task_create_from(
-            actor=leader, source_type="operations.incident", source_id=incidents["third"], title="Sự cố", lead_agency=agency_a,
+            actor=leader,
+            source_type="operations.incident",
+            source_id=incidents["third"],
+            title="Sự cố",
+            lead_agency=agency_a,
             deadline=None,
-        )  # fmt: skip
+        )
         client.force_login(staff_a)
         response = client.get(f"/directives/tasks/{task.pk}/")
         assert response.status_code == 200
@@ -111,9 +123,13 @@ def test_generic_resolver_scopes_by_for_user_and_leaks_no_label(leader, agency_a
 
 def test_other_agency_cannot_open_an_escalated_task(client, incidents, incident_resolver, leader, agency_a, staff_b):
     task = services.task_create_from(
-        actor=leader, source_type="operations.incident", source_id=incidents["seen"], title="Xử lý điểm ngập", lead_agency=agency_a,
+        actor=leader,
+        source_type="operations.incident",
+        source_id=incidents["seen"],
+        title="Xử lý điểm ngập",
+        lead_agency=agency_a,
         deadline=None,
-    )  # fmt: skip
+    )
     client.force_login(staff_b)
     assert client.get(f"/directives/tasks/{task.pk}/").status_code == 404
     assert client.get(f"/directives/{task.directive_id}/").status_code == 404

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.django_db
 def test_registered():
     import cityops.operations.dashboard  # noqa: F401
 
-    assert registry.layer("operations.incidents") is not None
-    assert registry.widget("operations.alerts") is not None
+    assert registry.layer("operations-incidents") is not None
+    assert registry.widget("operations-alerts") is not None
 
 
 def test_layer_shows_only_what_the_reader_may_see(operator, ioc, head_b, head_a, agency_a, flooding_type):
@@ -25,7 +25,7 @@ def test_layer_shows_only_what_the_reader_may_see(operator, ioc, head_b, head_a,
     services.incident_create(actor=operator, organization=ioc, incident_type=flooding_type, title="<b>Ngập</b>",
                              latitude=21.1, longitude=106.0, assigned_agency=agency_a)  # fmt: skip
     services.incident_create(actor=operator, organization=ioc, incident_type=flooding_type, title="Không vị trí")
-    layer = registry.layer("operations.incidents")
+    layer = registry.layer("operations-incidents")
     features = layer.features(operator, {})
     assert len(features) == 1
     feature = features[0]
@@ -40,12 +40,14 @@ def test_layer_shows_only_what_the_reader_may_see(operator, ioc, head_b, head_a,
 def test_widget(operator, citizen, rule_a):
     import cityops.operations.dashboard  # noqa: F401
 
-    widget = registry.widget("operations.alerts")
+    widget = registry.widget("operations-alerts")
     request = RequestFactory().get("/")
     request.user = citizen
     assert widget.context(request) is None
     request.user = operator
     context = widget.context(request)
     assert context["counts"] == {"info": 0, "warning": 0, "critical": 0}
-    html = render_to_string(widget.template, context)
-    assert 'data-testid="widget-operations-alerts"' in html
+    # Rendered the way the dashboard renders every widget: its context is ``ctx``.
+    html = render_to_string("dashboard/_widget.html", {"widget": widget, "ctx": context})
+    assert 'data-testid="widget-operations-alerts"' in html and 'data-testid="operations-alerts-summary"' in html
+    assert "0 open incidents" in html or "0 sự cố đang mở" in html

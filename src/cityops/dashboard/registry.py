@@ -6,6 +6,7 @@ search providers, and the dashboard imports every installed app's ``dashboard`` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,7 @@ class MapLayer:
     ``legend`` maps a property value to a (label, CSS colour) pair shown in the layer's legend.
     """
 
-    key: str
+    key: str  # letters, digits, "-" and "_" (it is part of a URL); prefix it with the app, e.g. "operations-incidents"
     label: Any
     features: Callable[[Any, dict[str, Any]], list[Feature]]
     colour_property: str = ""
@@ -39,7 +40,7 @@ class Widget:
     """A tile a person may place on their board.
 
     ``context(request)`` returns the template context, or None when the reader may not see this widget (it is then
-    left off the board). ``template`` renders inside the board's grid cell.
+    left off the board). ``template`` renders inside the board's grid cell and sees that context as ``ctx``.
     """
 
     key: str
@@ -55,14 +56,24 @@ _layers: dict[str, MapLayer] = {}
 _widgets: dict[str, Widget] = {}
 
 
+KEY = re.compile(r"^[-a-zA-Z0-9_]{1,64}$")
+
+
+def _check_key(key: str) -> None:
+    if not KEY.match(key):
+        raise ValueError(f"Dashboard key {key!r} must be 1-64 letters, digits, '-' or '_' (it is part of a URL).")
+
+
 def register_layer(layer: MapLayer) -> MapLayer:
     """Declare a map layer; the last registration of a key wins, so reloading a module is harmless."""
+    _check_key(layer.key)
     _layers[layer.key] = layer
     return layer
 
 
 def register_widget(widget: Widget) -> Widget:
     """Declare a widget for the board."""
+    _check_key(widget.key)
     _widgets[widget.key] = widget
     return widget
 

@@ -66,7 +66,7 @@ def widget_context(request: Any) -> dict[str, Any] | None:
 
 register_layer(
     MapLayer(
-        key="operations.incidents", label=_("Open incidents"), features=incident_features,
+        key="operations-incidents", label=_("Open incidents"), features=incident_features,
         colour_property="severity",
         legend={s.value: (s.label, SEVERITY_COLOURS[s]) for s in Severity},
         order=30,
@@ -74,7 +74,7 @@ register_layer(
 )  # fmt: skip
 register_widget(
     Widget(
-        key="operations.alerts", label=_("Alerts and incidents"), template="operations/widgets/alerts.html",
+        key="operations-alerts", label=_("Alerts and incidents"), template="operations/widgets/alerts.html",
         context=widget_context, roles=frozenset(ALL_STAFF_ROLES), order=20, size="medium",
     )
 )  # fmt: skip
