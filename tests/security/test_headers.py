@@ -65,11 +65,13 @@ c = Client()  # a page without templates: production static files need collectst
 https = c.get("/open311/v2/discovery.json", secure=True, HTTP_HOST="example.gov.vn")
 plain = c.get("/open311/v2/discovery.json", secure=False, HTTP_HOST="example.gov.vn")
 from django.conf import settings
+from django.core.cache import cache
+cache.set("probe", 1)  # the cache table exists: migrate created it
 print(json.dumps({
     "status": https.status_code, "headers": dict(https.headers),
     "plain_status": plain.status_code, "plain_location": plain.get("Location", ""),
     "session_secure": settings.SESSION_COOKIE_SECURE, "csrf_secure": settings.CSRF_COOKIE_SECURE,
-    "cache": settings.CACHES["default"]["BACKEND"],
+    "cache": settings.CACHES["default"]["BACKEND"], "cache_works": cache.get("probe") == 1,
 }))
 """
 
@@ -96,4 +98,4 @@ def test_production_sends_hsts_and_redirects_to_https(tmp_path: Path):
     assert probe["plain_status"] == 301 and probe["plain_location"].startswith("https://")
     assert probe["session_secure"] is True and probe["csrf_secure"] is True
     # production shares rate-limit counters between processes through the database cache by default
-    assert probe["cache"].endswith("DatabaseCache")
+    assert probe["cache"].endswith("DatabaseCache") and probe["cache_works"]

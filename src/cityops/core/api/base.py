@@ -39,7 +39,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -233,6 +239,16 @@ def install_error_handlers(api: NinjaAPI) -> None:
         message = str(exc) or _("You do not have permission to do this.")
         return error_response(api, request, status=403, code="permission_denied", message=message)
 
+    def on_unreadable_body(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        if isinstance(exc, RequestDataTooBig):
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            message = _("The request body is larger than the limit of %(n)s bytes.") % {"n": limit}
+            return error_response(api, request, status=413, code="too_large", message=message)
+        if isinstance(exc, TooManyFieldsSent):
+            return error_response(api, request, status=400, code="invalid_body", message=_("Too many fields."))
+        message = _("The request could not be read.")
+        return error_response(api, request, status=400, code="invalid_body", message=message)
+
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("Unhandled error in API %s %s", request.method, request.path, exc_info=exc)
         return error_response(
@@ -247,6 +263,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         (HttpError, on_http_error),
         (Http404, on_not_found),
         (PermissionDenied, on_permission_denied),
+        (SuspiciousOperation, on_unreadable_body),  # oversized or malformed bodies: 413/400, never 500
     ]
     for exc_class, handler in handlers:
         api.add_exception_handler(exc_class, handler)
