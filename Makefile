@@ -7,13 +7,16 @@ DEV_STAMP     := $(VENV)/.installed-dev
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cityops
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev demo serve worker test test-sqlite test-postgres test-e2e lint format messages clean
+.PHONY: help install install-dev demo serve worker test test-sqlite test-postgres test-e2e lint format messages clean \
+	soak security
 
 help:
 	@echo "make demo    — set everything up and run CityOps with demo data on http://127.0.0.1:8000"
 	@echo "make test    — set everything up and run the whole test suite on SQLite and PostgreSQL"
 	@echo "make lint    — ruff, formatting, migrations drift, Django system checks, mypy"
 	@echo "make messages — recompile translations after editing locale/*.po"
+	@echo "make soak    — mixed workload against a real server for SOAK_MINUTES (default 10): zero errors, flat memory"
+	@echo "make security — the security suites with a longer schemathesis run (SCHEMATHESIS_EXAMPLES=200)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +61,13 @@ test-postgres: $(DEV_STAMP)
 test-e2e: $(DEV_STAMP)
 	bash scripts/ensure-test-services.sh
 	CITYOPS_TESTING=1 $(BIN)/pytest tests/e2e $(PYTEST_ARGS)
+
+SOAK_MINUTES ?= 10
+soak: $(DEV_STAMP)
+	SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/python -m soak.soak
+
+security: $(DEV_STAMP)
+	SCHEMATHESIS_EXAMPLES=$${SCHEMATHESIS_EXAMPLES:-200} CITYOPS_TESTING=1 $(BIN)/pytest tests/security tests/faults $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests

@@ -352,6 +352,10 @@ TASKS = {
     }
 }
 
+# A task still marked running after this long is taken to be abandoned by a dead worker and queued again
+# (at once when that worker ran on the same host and its process is gone). Tasks run at least once.
+TASKS_STALE_AFTER_SECONDS = env_int("TASKS_STALE_AFTER_SECONDS", 3600)
+
 # --- MQTT -----------------------------------------------------------------------------------------------
 MQTT_URL = os.environ.get("MQTT_URL", "mqtt://127.0.0.1:1883")
 _mqtt = urlparse(MQTT_URL)
