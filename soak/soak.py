@@ -137,7 +137,8 @@ def citizen(port: int, category: int, tally: Tally, stop: threading.Event, pause
             continue
         form = {"category": category, "description": f"Đèn đường hỏng trước nhà số {n}", "lat": "21.186",
                 "long": "106.076", "address": "Đường Lý Thái Tổ"}  # fmt: skip
-        answer = timed(tally, "citizen: report", lambda b=browser: b.request("POST", "/feedback/report/", form), {302})
+        post = lambda b=browser, f=form: b.request("POST", "/feedback/report/", f)  # noqa: E731
+        answer = timed(tally, "citizen: report", post, {302})
         if answer is not None and answer[0] == 302:
             timed(tally, "citizen: track", lambda b=browser, loc=answer[1]: b.request("GET", loc), {200})
         n += 1
