@@ -249,7 +249,7 @@ def main() -> int:
         broker.start()
         env = app_env(
             database, work, MQTT_URL=broker.url, CACHE_URL="db://cityops_cache", RATE_LIMIT_ENABLED="1",
-            RATE_LIMIT_REPORT="1000000/60", RATE_LIMIT_LOGIN="1000000/60", DB_CONN_MAX_AGE="60",
+            RATE_LIMIT_REPORT="1000000/60", RATE_LIMIT_LOGIN="1000000/60",
         )  # fmt: skip
         print(f"soak: {seconds:.0f} s on {'PostgreSQL' if pg else 'SQLite'}, work dir {work}", flush=True)
         run_python("from django.core.management import call_command\ncall_command('migrate', verbosity=0)\n", env)

@@ -167,7 +167,7 @@ def app_env(database_url: str, var_dir: Path, **extra: str) -> dict[str, str]:
         RATE_LIMIT_ENABLED="0", FEEDBACK_RATE_LIMIT_PER_ADDRESS="1000000", FEEDBACK_RATE_LIMIT_PER_KEY="1000000",
         TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="cityops.settings", DB_CONN_MAX_AGE="60",
+        DJANGO_SETTINGS_MODULE="cityops.settings",
     )  # fmt: skip
     env.update(extra)
     return env
