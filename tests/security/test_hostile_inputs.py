@@ -165,6 +165,22 @@ CONTENT_TYPES = (
 )
 
 
+@pytest.mark.parametrize("path", XML_CORPUS, ids=lambda p: p.name)
+def test_json_and_form_doors_refuse_xml_bodies_without_parsing_them(client, people, path):
+    """NGSI-LD takes JSON only and Open311 takes forms only: an XML body is refused, never parsed."""
+    data = path.read_bytes()
+    ngsi = client.post(
+        "/ngsi-ld/v1/entityOperations/upsert", data=data, content_type="application/xml",
+        headers={"X-API-Key": people["key"]},
+    )  # fmt: skip
+    assert 400 <= ngsi.status_code < 500, ngsi.content
+    assert_no_passwd(ngsi.content.decode())
+    open311 = client.post("/open311/v2/requests.xml", data=data, content_type="text/xml")
+    assert 400 <= open311.status_code < 500
+    assert_no_passwd(open311.content.decode())
+    assert b"lollollol" not in open311.content
+
+
 # --- Archive bombs and formulas in spreadsheets ---------------------------------------------------------
 
 
