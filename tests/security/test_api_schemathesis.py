@@ -29,7 +29,21 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_applica
 
 
 @pytest.fixture
-def api_key_header(province, agency_a, make_member, settings):
+def keep_test_connection():
+    """The WSGI handler closes the database connection after each request; in a test that would end the test's
+    transaction on PostgreSQL. Django's test client does the same as this while it serves a request."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_key_header(province, agency_a, make_member, settings, keep_test_connection):
     settings.RATE_LIMIT_ENABLED = False  # generated wrong keys would otherwise end in 429s
     admin = make_member(province, Role.ADMINISTRATOR, username="st-admin")
     make_member(agency_a, Role.SPECIALIST, username="st-specialist")
