@@ -7,7 +7,8 @@ DEV_STAMP     := $(VENV)/.installed-dev
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cityops
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev demo serve worker test test-sqlite test-postgres test-e2e lint format messages bench clean
+.PHONY: help install install-dev demo serve worker test test-sqlite test-postgres test-e2e lint format messages bench clean \
+	soak security
 
 help:
 	@echo "make demo    — set everything up and run CityOps with demo data on http://127.0.0.1:8000"
@@ -15,6 +16,8 @@ help:
 	@echo "make lint    — ruff, formatting, migrations drift, Django system checks, mypy"
 	@echo "make messages — recompile translations after editing locale/*.po"
 	@echo "make bench   — load the benchmark data sets and print the performance table (BENCH_SCALE=small: quick)"
+	@echo "make soak    — mixed workload against a real server for SOAK_MINUTES (default 10): zero errors, flat memory"
+	@echo "make security — the security suites with a longer schemathesis run (SCHEMATHESIS_EXAMPLES=200)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +62,13 @@ test-postgres: $(DEV_STAMP)
 test-e2e: $(DEV_STAMP)
 	bash scripts/ensure-test-services.sh
 	CITYOPS_TESTING=1 $(BIN)/pytest tests/e2e $(PYTEST_ARGS)
+
+SOAK_MINUTES ?= 10
+soak: $(DEV_STAMP)
+	SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/python -m soak.soak
+
+security: $(DEV_STAMP)
+	SCHEMATHESIS_EXAMPLES=$${SCHEMATHESIS_EXAMPLES:-200} CITYOPS_TESTING=1 $(BIN)/pytest tests/security tests/faults $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests

@@ -142,7 +142,11 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------------------
 DEFAULT_SQLITE_PATH = VAR_DIR / "cityops.sqlite3"
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE_PATH}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+DATABASES = {
+    # Health checks: a connection kept between requests is tested before reuse, so a database restart costs
+    # one reconnect instead of an error on the next request.
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0), conn_health_checks=True)
+}
 # PostgreSQL connection pool per process (psycopg_pool): without it every request opens a new connection.
 DB_POOL_SIZE = env_int("DB_POOL_SIZE", 0)
 if DB_POOL_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -208,6 +212,10 @@ if not DEBUG and not TESTING:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies of ours stand in front of the app. The client address is read from
+# X-Forwarded-For only when this is above 0, counting that many entries from the right (entries further left
+# were written by the client and can be forged). Defaults to 1 behind a TLS proxy, else 0 (REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", False) else 0)
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -226,6 +234,52 @@ CONTENT_SECURITY_POLICY = {
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+
+# --- Cache and rate limits -----------------------------------------------------------------------------
+def cache_from_url(url: str) -> dict[str, Any]:
+    """``CACHE_URL`` → a CACHES entry: db://table, redis://host:port/n, file:///dir, locmem://, dummy://."""
+    parsed = urlparse(url)
+    if parsed.scheme == "db":
+        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": parsed.netloc or "cityops_cache"}
+    if parsed.scheme in {"redis", "rediss"}:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if parsed.scheme == "file":
+        return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": parsed.path}
+    if parsed.scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": parsed.netloc or "cityops"}
+    if parsed.scheme == "dummy":
+        return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    raise ImproperlyConfigured(f"CACHE_URL must be db://, redis://, file://, locmem:// or dummy://; got {url!r}")
+
+
+# The cache holds the rate-limit counters, so it must be shared by every web process: the default is a table
+# in the database (created by `cityops migrate`). Tests use memory.
+CACHE_URL = os.environ.get("CACHE_URL", "locmem://" if TESTING else "db://cityops_cache")
+CACHES = {"default": cache_from_url(CACHE_URL)}
+
+
+def env_rate(name: str, default: str) -> tuple[int, int]:
+    """Read a rate as "count/seconds" (e.g. "20/600"); "0/1" switches that limit off."""
+    raw = os.environ.get(name) or default
+    try:
+        count, seconds = (int(part) for part in raw.split("/"))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be count/seconds, e.g. 20/600; got {raw!r}") from exc
+    if count < 0 or seconds <= 0:
+        raise ImproperlyConfigured(f"{name} must be count/seconds with seconds above 0; got {raw!r}")
+    return (count, seconds)
+
+
+# Per client address. Sign-in also has django-axes' lockout per account (LOGIN_FAILURE_LIMIT).
+RATE_LIMIT_ENABLED = env_bool("RATE_LIMIT_ENABLED", True)
+RATE_LIMITS = {
+    "login": env_rate("RATE_LIMIT_LOGIN", "30/600"),  # sign-in form posts
+    "api_key": env_rate("RATE_LIMIT_API_KEY_FAILURES", "30/600"),  # wrong API keys presented
+    "report": env_rate("RATE_LIMIT_REPORT", "20/600"),  # citizen report form posts
+    "open311_post": env_rate("RATE_LIMIT_OPEN311_POST", "60/600"),  # Open311 POST requests
+    "tracking": env_rate("RATE_LIMIT_TRACKING_MISSES", "30/600"),  # tracking-code lookups that find nothing
+}
 
 # --- i18n and time --------------------------------------------------------------------------------------
 LANGUAGE_CODE = "vi"
@@ -304,6 +358,10 @@ TASKS = {
         )
     }
 }
+
+# A task still marked running after this long is taken to be abandoned by a dead worker and queued again
+# (at once when that worker ran on the same host and its process is gone). Tasks run at least once.
+TASKS_STALE_AFTER_SECONDS = env_int("TASKS_STALE_AFTER_SECONDS", 3600)
 
 # --- MQTT -----------------------------------------------------------------------------------------------
 MQTT_URL = os.environ.get("MQTT_URL", "mqtt://127.0.0.1:1883")

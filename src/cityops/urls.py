@@ -1,9 +1,11 @@
 """Root URL configuration: the product, the admin, the API and language switching."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from cityops.api import api
+from cityops.core.api.base import unmatched_path
+from cityops.core.ratelimit import rate_limited
 
 urlpatterns = [
     path("", include("cityops.core.urls")),
@@ -16,7 +18,9 @@ urlpatterns = [
     path("documents/", include("cityops.documents.urls")),
     path("operations/", include("cityops.operations.urls")),
     path("dashboard/", include("cityops.dashboard.urls")),
+    path("admin/login/", rate_limited("login")(admin.site.login), name="admin_login"),  # the limit of /login/
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
+    re_path(r"^api/v1/", unmatched_path, name="api_unmatched"),  # JSON 404 where no operation matches
 ]

@@ -44,6 +44,7 @@ SECRET = "Qoptimalwyn"  # follows MARKER in every agency B title: if it shows on
 PUBLIC_PAGES: dict[str, str] = {
     "core:login": "the sign-in page itself",
     "admin:login": "the Django admin's own sign-in page",
+    "admin_login": "the same admin sign-in page, behind the sign-in rate limit",
     "admin:logout": "signing out of the admin is harmless (redirects to the admin, hence its login)",
     "core:announcements": "public announcements (is_public) are for every visitor; announcement_list shows an "
     "anonymous visitor only those (internal ones need a staff role), and publishing needs a managing role",
@@ -66,6 +67,7 @@ PUBLIC_PAGES: dict[str, str] = {
     "datahub:dcat_catalog": "DCAT open-data catalog (public datasets only)",
     "api:openapi-json": "the API's OpenAPI description (no data, only the contract)",
     "api:openapi-view": "the API's interactive documentation page (no data)",
+    "api_unmatched": "the API's JSON 404 for paths no operation matches (no data)",
 }
 # Whole namespaces / prefixes that are public or authenticate otherwise.
 PUBLIC_NAMESPACES = {

@@ -1,11 +1,20 @@
 from importlib import import_module
+from typing import Any
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 # Core modules that register something when imported: SQLite functions on each new connection, the core's
 # search providers (organisations, people, announcements) and the attachment policy.
 _REGISTERING_MODULES = ("db", "search_providers", "services.attachments")
+
+
+def _create_cache_table(using: str = "default", **_kwargs: Any) -> None:
+    """``CACHE_URL=db://…`` keeps rate-limit counters in a table; ``migrate`` creates it (idempotent)."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)
 
 
 class CoreConfig(AppConfig):
@@ -21,3 +30,4 @@ class CoreConfig(AppConfig):
         from cityops.core import search
 
         search.autodiscover()  # every app's permissions.py and search.py
+        post_migrate.connect(_create_cache_table, sender=self, dispatch_uid="cityops_cache_table")

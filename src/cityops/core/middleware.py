@@ -14,13 +14,18 @@ from cityops.core.context import RequestInfo, reset_request_info, set_request_in
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The client's address; a proxy's X-Forwarded-For is trusted only when configured."""
+    """The client's address; a proxy's X-Forwarded-For is trusted only when configured.
+
+    With ``TRUSTED_PROXY_COUNT`` = n the address is the n-th entry from the right: our own proxies append
+    there, while entries further left come from the client and may be forged.
+    """
     from django.conf import settings
 
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
+    hops = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0) or 0)
+    if hops > 0:
+        entries = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(entries) >= hops:
+            return entries[-hops][:64] or None
     return request.META.get("REMOTE_ADDR") or None
 
 

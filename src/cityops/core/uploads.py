@@ -124,6 +124,7 @@ class Inspection:
 
 _UNSAFE_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _SPACES = re.compile(r"\s+")
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(10)), *(f"LPT{n}" for n in range(10))}
 
 
 def sanitize_filename(name: str | None, *, max_length: int = MAX_NAME_LENGTH) -> str:
@@ -142,6 +143,8 @@ def sanitize_filename(name: str | None, *, max_length: int = MAX_NAME_LENGTH) ->
     value = value.lstrip(". ").rstrip(". ")
     if not value:
         value = "file"
+    if value.split(".")[0].strip().upper() in _WINDOWS_RESERVED:
+        value = "_" + value  # CON.pdf, nul.txt...: a Windows user saving the download would hit a device
     if len(value) > max_length:
         stem, dot, ext = value.rpartition(".")
         if dot and stem and 0 < len(ext) <= 16:

@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from cityops.core.ratelimit import rate_limited
 from cityops.core.views import account, admin_console, auth, directory, home, search
 from cityops.core.views import attachments as attachment_views
 from cityops.core.views import audit as audit_views
@@ -12,7 +13,7 @@ app_name = "core"
 
 urlpatterns = [
     path("", home.HomeView.as_view(), name="home"),
-    path("login/", auth.LoginView.as_view(), name="login"),
+    path("login/", rate_limited("login")(auth.LoginView.as_view()), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("account/", account.AccountView.as_view(), name="account"),
     path("account/password/", auth.PasswordChangeView.as_view(), name="password_change"),

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from cityops.core.ratelimit import RateLimited, rate_limited
 from cityops.core.services.apikeys import apikey_authenticate, apikey_touch
 from cityops.feedback.choices import CLOSED_STATUSES, Channel, Kind, Status
 from cityops.feedback.models import Category, Request
@@ -539,14 +540,23 @@ def _post_update(request: HttpRequest, fmt: str) -> HttpResponse:
     return render(body, fmt, root="service_request_updates")
 
 
+def throttled(request: HttpRequest, exc: RateLimited, fmt: str = "json", **_kwargs: Any) -> HttpResponse:
+    """A rate limit's refusal in the spec's error format: 429 with ``Retry-After``."""
+    error = Open311Error(429, (429, _("Too many requests from this address; try again later.")))
+    error.retry_after = exc.retry_after
+    return render_error(error, fmt)
+
+
 def _routes() -> Iterable[Any]:
     fmt = r"\.(?P<fmt>json|xml)$"
+    post_limited = rate_limited("open311_post", respond=throttled)
+    guess_limited = rate_limited("tracking", methods=("GET", "HEAD"), count_status={404}, respond=throttled)
     yield re_path(rf"^discovery{fmt}", discovery, name="discovery")
     yield re_path(rf"^services{fmt}", services, name="services")
     yield re_path(rf"^services/(?P<code>[^/]+?){fmt}", service_definition, name="service_definition")
-    yield re_path(rf"^requests{fmt}", requests, name="requests")
+    yield re_path(rf"^requests{fmt}", post_limited(requests), name="requests")
     yield re_path(rf"^requests/(?P<request_id>[^/]+?){fmt}", request_detail, name="request")
-    yield re_path(rf"^tokens/(?P<token>[^/]+?){fmt}", token, name="token")
+    yield re_path(rf"^tokens/(?P<token>[^/]+?){fmt}", guess_limited(token), name="token")
     yield re_path(rf"^servicerequestupdates{fmt}", request_updates, name="request_updates")
 
 

@@ -39,11 +39,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -215,6 +222,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
             message = _("Authentication required: sign in or send an API key.")
         elif exc.status_code == 403 and exc.message == "CSRF check Failed":
             code, message = "csrf_failed", _("The CSRF token is missing or wrong.")
+        elif isinstance(exc, Throttled):
+            message = _("Too many requests from this address; try again later.")
         elif exc.status_code == 400 and exc.message.startswith("Cannot parse request body"):
             code, message = "invalid_body", _("The request body could not be read; send valid JSON.")
         response = error_response(api, request, status=exc.status_code, code=code, message=message)
@@ -230,6 +239,16 @@ def install_error_handlers(api: NinjaAPI) -> None:
         message = str(exc) or _("You do not have permission to do this.")
         return error_response(api, request, status=403, code="permission_denied", message=message)
 
+    def on_unreadable_body(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        if isinstance(exc, RequestDataTooBig):
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            message = _("The request body is larger than the limit of %(n)s bytes.") % {"n": limit}
+            return error_response(api, request, status=413, code="too_large", message=message)
+        if isinstance(exc, TooManyFieldsSent):
+            return error_response(api, request, status=400, code="invalid_body", message=_("Too many fields."))
+        message = _("The request could not be read.")
+        return error_response(api, request, status=400, code="invalid_body", message=message)
+
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("Unhandled error in API %s %s", request.method, request.path, exc_info=exc)
         return error_response(
@@ -244,9 +263,19 @@ def install_error_handlers(api: NinjaAPI) -> None:
         (HttpError, on_http_error),
         (Http404, on_not_found),
         (PermissionDenied, on_permission_denied),
+        (SuspiciousOperation, on_unreadable_body),  # oversized or malformed bodies: 413/400, never 500
     ]
     for exc_class, handler in handlers:
         api.add_exception_handler(exc_class, handler)
+
+
+@csrf_exempt  # answers only 404: nothing to protect, and a 403 HTML page would break the API's error shape
+def unmatched_path(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """An /api/v1/ path that no operation matches (e.g. a word where an id goes): the API's 404, not HTML."""
+    from django.http import JsonResponse
+
+    body = {"error": {"code": "not_found", "message": str(_("Not found.")), "fields": []}}
+    return JsonResponse(body, status=404)
 
 
 # --- Authentication ------------------------------------------------------------------------------------
@@ -274,8 +303,19 @@ class ApiKeyAuth(HttpBearer):
         return self.authenticate(request, raw.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from cityops.core import ratelimit
+
+        ident = ratelimit.client_ident(request)
+        try:
+            ratelimit.check("api_key", ident)  # wrong keys are counted per address: no guessing keys
+        except ratelimit.RateLimited as exc:
+            raise Throttled(exc.retry_after) from exc
         api_key = apikey_authenticate(token)
         if api_key is None:
+            try:
+                ratelimit.hit("api_key", ident)
+            except ratelimit.RateLimited:
+                pass  # this answer is already a 401; the next attempt gets the 429
             raise ApiError(401, "invalid_api_key", _("The API key is not valid, has expired or was revoked."))
         apikey_touch(api_key)
         request.user = api_key.user

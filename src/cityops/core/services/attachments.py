@@ -161,13 +161,16 @@ def attachment_create(
     )
     attachment.full_clean(exclude=["file"])
     storage = attachment.file.storage
+    field = attachment.file.field
+    # The name passed here is ignored by ``attachment_storage_name``; only the random one is used. It is
+    # known before writing, so bytes half-written by a failing disk can be removed too.
+    planned = field.generate_filename(attachment, f"upload{inspection.extension}")
     stored_name = ""
     try:
         with transaction.atomic():
             uploaded_file.seek(0)
-            # The name passed here is ignored by ``attachment_storage_name``; only the random one is used.
-            attachment.file.save(f"upload{inspection.extension}", uploaded_file, save=False)
-            stored_name = attachment.file.name or ""
+            stored_name = storage.save(planned, uploaded_file, max_length=field.max_length)
+            attachment.file = stored_name
             attachment.full_clean()
             attachment.save()
             audit.record(
@@ -178,15 +181,26 @@ def attachment_create(
                     "target_type": target_type, "target_id": target_id, "is_public": is_public,
                 },
             )  # fmt: skip
+    except OSError as exc:
+        # Disk full, storage unreachable: nothing is kept, and the person is told plainly.
+        logger.exception("Could not store an uploaded file for organisation %s", organization.pk)
+        _remove_quietly(storage, stored_name or planned)
+        message = _("The file could not be stored: the server's storage is full or unavailable. Nothing was saved.")
+        raise ValidationError({"file": ValidationError(message, code="storage_unavailable")}) from exc
     except BaseException:
         # No orphans: the row was not written, so the stored bytes must go too.
         if stored_name:
-            try:
-                storage.delete(stored_name)
-            except Exception:
-                logger.exception("Could not remove %s after a failed attachment save", stored_name)
+            _remove_quietly(storage, stored_name)
         raise
     return attachment
+
+
+def _remove_quietly(storage: Any, name: str) -> None:
+    try:
+        if name and storage.exists(name):
+            storage.delete(name)
+    except Exception:
+        logger.exception("Could not remove %s after a failed attachment save", name)
 
 
 def attachment_record_download(*, actor: Any, attachment: Attachment) -> None:
