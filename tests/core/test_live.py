@@ -65,3 +65,14 @@ def test_prune_keeps_recent_events(province):
     LiveEvent.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=8))
     assert prune() == 1
     assert list(LiveEvent.objects.values_list("id", flat=True)) == [new.id]
+
+
+def test_non_finite_numbers_are_stored_as_null(province):
+    event = publish(
+        kind="x",
+        organization=province,
+        title="t",
+        data={"lat": float("nan"), "v": [float("inf"), 1.5], "n": {"x": -float("inf")}},
+    )
+    event.refresh_from_db()
+    assert event.data == {"lat": None, "v": [None, 1.5], "n": {"x": None}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -18,10 +19,21 @@ def publish(
     *, kind: str, organization: Organization, title: str, url: str = "", data: dict[str, Any] | None = None
 ) -> LiveEvent:
     """Append one event to the feed; it is written in the caller's transaction, so a rollback takes it back."""
-    payload = json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
+    payload = _finite(json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder)))
     return LiveEvent.objects.create(
         kind=kind, organization=organization, title=title[:255], url=url[:500], data=payload
     )
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities are not JSON: a reading that carries one is shown without it rather than failing."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
 
 
 def prune(*, older_than: timedelta = RETENTION) -> int:
