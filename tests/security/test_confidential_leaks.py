@@ -16,6 +16,7 @@ from cityops.core.choices import Role
 from cityops.core.models import Notification
 from cityops.core.services.apikeys import apikey_create
 from cityops.documents.models import Register
+from cityops.feedback.services import request_submit, request_verify
 from tests.security.test_authorization_matrix import MARKER, SECRET
 
 pytestmark = pytest.mark.django_db
@@ -120,10 +121,30 @@ def test_notifications_about_a_record_reach_only_those_who_may_see_it(client, wo
     assert Notification.objects.filter(recipient__memberships__organization=world.agency_b).exists()
 
 
-def test_public_feeds_show_no_unpublished_or_private_record(client, world):
+def test_public_feeds_show_no_unpublished_or_private_record(client, world, make_member):
+    # A citizen report becomes public once the IOC desk has verified it (docs/modules/feedback.md), so agency B's
+    # verified report may show; one still waiting for the desk and business feedback never do.
+    from cityops.feedback.choices import Kind
+    from cityops.feedback.models import Category
+
+    waiting = request_submit(
+        actor=None, category=world.feedback.category, description="Qzwvunverified đèn chưa duyệt", lat="21.186",
+        long="106.076",
+    )  # fmt: skip
+    business_category = Category.objects.create(code="qzwv-business", name_vi="Góp ý doanh nghiệp", kind=Kind.BUSINESS)
+    business = request_submit(
+        actor=None, category=business_category, description="Qzwvbusiness góp ý doanh nghiệp", lat="21.186",
+        long="106.076",
+    )  # fmt: skip
+    request_verify(actor=make_member(world.province, Role.IOC_OPERATOR, username="desk2"), request=business)
+    hidden = ["Qzwvunverified", "Qzwvbusiness"]
+    for url in [reverse("feedback:index"), reverse("feedback:public_geojson")]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert all(text not in body_of(response) for text in hidden), f"an unpublished report shows on {url}"
+        assert waiting.tracking_code not in body_of(response)
+        assert MARKER in body_of(response), f"control: the verified report is listed on {url}"
     for url in [
-        reverse("feedback:index"),
-        reverse("feedback:public_geojson"),
         reverse("datahub:dcat_catalog"),
         reverse("schedule:public", kwargs={"code": world.agency_b.code}),
         reverse("core:announcements"),

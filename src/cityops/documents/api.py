@@ -19,7 +19,7 @@ from cityops.core.api.base import ApiError, PageNumberPagination, error_response
 from cityops.core.models import Organization
 from cityops.core.permissions import NotFoundOrForbidden
 from cityops.documents import selectors, services
-from cityops.documents.forms import edxml_max_bytes
+from cityops.documents.forms import PERIOD_FIRST_DAY, PERIOD_LAST_DAY, edxml_max_bytes
 from cityops.documents.models import IncomingDocument, OutgoingDocument
 
 router = Router(tags=["documents"])
@@ -177,6 +177,10 @@ def get_outgoing(request: HttpRequest, document_id: int) -> OutgoingDocument:
 @router.get("/statistics", response={200: list[StatisticsRowOut], **error_responses(400, 401)})
 def statistics(request: HttpRequest, period: Query[StatisticsIn]) -> object:
     """Handling statistics per agency for a period (at most ten years), over the documents the caller may see."""
-    if period.date_from > period.date_to or (period.date_to - period.date_from).days > 3660:
+    if (
+        period.date_from > period.date_to
+        or (period.date_to - period.date_from).days > 3660
+        or not PERIOD_FIRST_DAY <= period.date_from <= period.date_to <= PERIOD_LAST_DAY
+    ):
         raise ApiError(400, "validation_error", "Check the period.", [("date_from", "Check the period.")])
     return selectors.handling_statistics(actor=request.user, date_from=period.date_from, date_to=period.date_to)

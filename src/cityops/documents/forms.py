@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -201,6 +202,11 @@ class CaseFileAddForm(forms.Form):
     document = forms.IntegerField(label=_("Document number in the system (id)"), min_value=1, max_value=2**53)
 
 
+# Registers and statistics reach back to archived paper registers, but not to dates no clock can convert.
+PERIOD_FIRST_DAY = dt.date(1900, 1, 1)
+PERIOD_LAST_DAY = dt.date(2199, 12, 31)
+
+
 class PeriodForm(forms.Form):
     """A date range for registers and statistics (both ends included); empty ends mean open."""
 
@@ -210,6 +216,9 @@ class PeriodForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
+        for name in ("date_from", "date_to"):
+            if data.get(name) and not PERIOD_FIRST_DAY <= data[name] <= PERIOD_LAST_DAY:
+                self.add_error(name, _("Enter a date between 1900 and 2199."))
         if start and end and start > end:
             raise forms.ValidationError(_("The start of the period is after its end."), code="period")
         return data
