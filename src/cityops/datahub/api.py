@@ -44,7 +44,7 @@ class CatalogFilters(Schema):
     q: str | None = Field(None, max_length=200)
     domain: str | None = None
     sector: str | None = None
-    owner: int | None = None
+    owner: int | None = Field(None, ge=1, le=2**53)
     visibility: str | None = None
 
 

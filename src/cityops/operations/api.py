@@ -45,7 +45,7 @@ class AlertOut(Schema):
 class AlertFilters(Schema):
     severity: Severity | None = None
     status: str = Field("", max_length=20, description="open, firing, acknowledged or resolved (empty: all)")
-    rule: int | None = None
+    rule: int | None = Field(None, ge=1, le=2**53)
     area: int | None = Field(None, description="Organisation id: alerts of that unit and below.")
 
 
@@ -97,7 +97,7 @@ class IncidentOut(Schema):
 class IncidentFilters(Schema):
     status: str = Field("", max_length=20, description="open (not closed), open, assigned or closed")
     severity: Severity | None = None
-    agency: int | None = None
+    agency: int | None = Field(None, ge=1, le=2**53)
     q: str = Field("", max_length=200)
 
 
@@ -108,7 +108,7 @@ class IncidentIn(Schema):
     severity: Severity | None = None
     description: str = Field("", max_length=5000)
     alert_ids: list[int] = Field(default_factory=list, max_length=100)
-    assigned_agency_id: int | None = None
+    assigned_agency_id: int | None = Field(None, ge=1, le=2**53)
     latitude: float | None = None
     longitude: float | None = None
 
@@ -117,7 +117,7 @@ class IncidentPatch(Schema):
     title: str | None = Field(None, max_length=255)
     severity: Severity | None = None
     description: str | None = Field(None, max_length=5000)
-    assigned_agency_id: int | None = None
+    assigned_agency_id: int | None = Field(None, ge=1, le=2**53)
 
 
 class RuleOut(Schema):
@@ -165,7 +165,7 @@ class RuleIn(Schema):
     source: RuleSource | None = None
     severity: Severity | None = None
     is_enabled: bool | None = None
-    area_id: int | None = None
+    area_id: int | None = Field(None, ge=1, le=2**53)
     entity_type: str | None = Field(None, max_length=100)
     entity_id: str | None = Field(None, max_length=255, description="NGSI-LD id of one sensor.")
     attribute: str | None = Field(None, max_length=100)
