@@ -194,22 +194,41 @@ def sensors(broker: PrivateMosquitto, tally: Tally, stop: threading.Event, rate:
     return published * 2  # two attributes per message
 
 
-def dashboard(port: int, path: str, tally: Tally, stop: threading.Event) -> None:
+def dashboard(port: int, path: str, tally: Tally, stop: threading.Event, seen: list[int]) -> None:
+    """An operator's dashboard holding the live feed open; ``seen`` counts the events it received."""
+    browser = Browser(port)
+    browser.request("GET", "/login/")
+    status, _loc, text = browser.request("POST", "/login/", {"username": "soak-desk", "password": PASSWORD})
+    if status != 302:
+        tally.record("dashboard: sign in", False, 0.0, f"HTTP {status} {text[:200]!r}")
+        return
+    cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+    last_id = ""
     while not stop.is_set():
         began = time.perf_counter()
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         try:
-            conn.request("GET", path, headers={"Accept": "text/event-stream"})
+            headers = {"Accept": "text/event-stream", "Cookie": cookie}
+            if last_id:
+                headers["Last-Event-ID"] = last_id
+            conn.request("GET", path, headers=headers)
             response = conn.getresponse()
             good = response.status == 200
             deadline = time.monotonic() + 20
             while good and not stop.is_set() and time.monotonic() < deadline:
-                if not response.fp.readline():
+                line = response.fp.readline()
+                if not line:
                     break
+                if line.startswith(b"id:"):
+                    last_id = line[3:].strip().decode()
+                    seen[0] += 1
             tally.record("dashboard: live feed", good, time.perf_counter() - began, f"HTTP {response.status}")
+            if not good:
+                stop.wait(1.0)
         except (OSError, http.client.HTTPException) as exc:
             if not stop.is_set():
                 tally.record("dashboard: live feed", False, time.perf_counter() - began, repr(exc))
+                stop.wait(1.0)
         finally:
             conn.close()
 
@@ -242,6 +261,7 @@ def main() -> int:
     server = ingestor = None
     tally = Tally()
     stop = threading.Event()
+    feed_seen = [0]
     try:
         if pg is not None:
             pg.start()
@@ -275,7 +295,10 @@ def main() -> int:
                    for _ in range(citizens_n)]  # fmt: skip
         threads.append(threading.Thread(target=staff, args=(server.port, tally, stop, 1.0)))
         if sse_path:
-            threads += [threading.Thread(target=dashboard, args=(server.port, sse_path, tally, stop)) for _ in range(2)]
+            threads += [
+                threading.Thread(target=dashboard, args=(server.port, sse_path, tally, stop, feed_seen))
+                for _ in range(2)
+            ]
         published: list[int] = []
         sensor_thread = threading.Thread(target=lambda: published.append(sensors(broker, tally, stop, 2.0)))
         threads.append(sensor_thread)
@@ -320,6 +343,8 @@ def main() -> int:
         p95 = times[int(len(times) * 0.95) - 1] * 1000 if len(times) >= 20 else max(times, default=0) * 1000
         print(f"{kind:<24}{tally.ok[kind]:>8}{tally.errors[kind]:>8}{p50:>10.0f}{p95:>10.0f}")
     print(f"\nsensor values published {expected}, stored {stored}")
+    if sse_path:
+        print(f"live-feed events received by the dashboards: {feed_seen[0]}")
     print(f"server RSS after warm-up {warm[0] if warm else 0:.0f} MB, at the end {warm[-1] if warm else 0:.0f} MB "
           f"(growth {growth:+.1f} MB, bound {growth_bound:.0f} MB)")  # fmt: skip
     failures = []
@@ -329,6 +354,8 @@ def main() -> int:
         failures.append("no work was done")
     if stored != expected:
         failures.append(f"sensor values: published {expected}, stored {stored}")
+    if sse_path and tally.ok.get("citizen: report", 0) and not feed_seen[0]:
+        failures.append("the dashboards' live feed delivered no event while citizens reported")
     if growth > growth_bound:
         failures.append(f"memory grew by {growth:.1f} MB")
     print("\nSOAK " + ("PASSED" if not failures else "FAILED:\n  " + "\n  ".join(failures)))

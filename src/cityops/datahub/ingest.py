@@ -249,17 +249,13 @@ def _write_postgres(rows: dict[tuple[int, str, datetime], float]) -> None:
     )
     with connection.cursor() as cursor:
         raw = cursor.cursor
-        session = connection.connection
-        if getattr(session, "_cityops_stage", False) is not True:
-            # Created once per database session (a temporary table lives as long as the session); IF NOT
-            # EXISTS covers a session whose creating transaction has not committed yet.
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} "
-                "(entity_id bigint, attribute text, observed_at timestamptz, value double precision) "
-                "ON COMMIT DELETE ROWS"
-            )
-            # Remembered only once the creating transaction commits: a rollback would undo the CREATE.
-            transaction.on_commit(lambda: setattr(session, "_cityops_stage", True))
+        # A temporary table lives as long as the database session. It is not cached on the Python side: a
+        # rolled-back transaction (or a test's) takes the CREATE back, and one catalog lookup per batch is cheap.
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} "
+            "(entity_id bigint, attribute text, observed_at timestamptz, value double precision) "
+            "ON COMMIT DELETE ROWS"
+        )
         with raw.copy(f"COPY {_STAGE} (entity_id, attribute, observed_at, value) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(_STAGE_TYPES)
             for (entity_id, attribute, instant), value in rows.items():
