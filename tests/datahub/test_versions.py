@@ -199,3 +199,23 @@ def test_private_dataset_is_invisible_everywhere_to_another_agency(agency_a, age
     assert client.get(f"/api/v1/datahub/datasets/{secret.pk}/records", headers=headers).status_code == 404
     assert "Bí mật" not in client.get("/datahub/catalog.jsonld").content.decode()
     assert not ExchangeLogEntry.objects.exists()  # refused reads are not data reads
+
+
+def test_upgrade_makes_rows_stored_before_versions_version_one(dataset, head_a):
+    """The data step of migration 0004 on a database populated before versions existed (the upgrade path)."""
+    import importlib
+
+    from django.apps import apps
+
+    services.dataset_import_csv(actor=head_a, dataset=dataset, content=csv("station,pm10\nA,1\nB,2\nC,3\n"))
+    # Back to how a pre-0004 database looked: rows with no version, datasets with no current version.
+    DatasetRecord.objects.update(version=None)
+    type(dataset).objects.filter(pk=dataset.pk).update(current_version=None)
+    DatasetVersion.objects.all().delete()
+    migration = importlib.import_module("cityops.datahub.migrations.0004_versions_connectors_quality")
+    migration._first_versions(apps, None)
+    version = DatasetVersion.objects.get()  # one version per dataset, not one per row
+    assert (version.dataset_id, version.number, version.rows, version.added) == (dataset.pk, 1, 3, 3)
+    assert DatasetRecord.objects.filter(version=version).count() == 3
+    dataset.refresh_from_db()
+    assert dataset.current_version_id == version.pk

@@ -167,7 +167,8 @@ def _first_versions(apps, schema_editor):
     Dataset = apps.get_model("datahub", "Dataset")
     DatasetRecord = apps.get_model("datahub", "DatasetRecord")
     DatasetVersion = apps.get_model("datahub", "DatasetVersion")
-    for dataset_id in DatasetRecord.objects.values_list("dataset_id", flat=True).distinct():
+    # order_by(): the model's default ordering would otherwise make DISTINCT return a dataset once per row.
+    for dataset_id in DatasetRecord.objects.order_by().values_list("dataset_id", flat=True).distinct():
         rows = DatasetRecord.objects.filter(dataset_id=dataset_id)
         version = DatasetVersion.objects.create(dataset_id=dataset_id, number=1, rows=rows.count(), added=rows.count())
         rows.update(version=version)
