@@ -134,7 +134,8 @@ def test_return_goes_back_to_the_desk(submit, desk_user, staff_b, agency_b, prov
 def test_duplicate_points_at_the_original(submit, desk_user):
     original, copy = submit(), submit()
     req = services.request_mark_duplicate(actor=desk_user, request=copy, original=original)
-    assert req.duplicate_of == original and original.tracking_code in req.status_notes
+    assert req.duplicate_of == original and str(original.pk) in req.status_notes
+    assert original.tracking_code not in req.status_notes  # the code would let the copy's holder act on it
     with pytest.raises(ValidationError):
         services.request_mark_duplicate(actor=desk_user, request=original, original=original)
 

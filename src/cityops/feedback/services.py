@@ -414,7 +414,8 @@ def request_mark_duplicate(*, actor: Any, request: Request, original: Request, n
     """Desk: the same problem is already reported; the citizen is pointed at the original."""
     if original.pk == request.pk:
         raise ValidationError({"original": _("A request cannot duplicate itself.")})
-    notes = _text(note) or _("Duplicate of %(code)s.") % {"code": original.tracking_code}
+    # By its public number, never its tracking code: the code lets its holder rate and reopen the original.
+    notes = _text(note) or _("Duplicate of report no. %(id)s.") % {"id": original.pk}
     return _transition(
         actor=actor, req=request, to=Status.DUPLICATE, action="desk", note=notes,
         duplicate_of=original, status_notes=notes[:1000], closed_at=timezone.now(),
