@@ -53,6 +53,16 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/cityops_bench"
 # 404 is reported as "not built yet", so the dashboard page can be listed before it lands.
 DASHBOARD_CALLS: list[tuple[str, str, str, str]] = [
     ("dashboard page", "/dashboard/", "session", ""),
+    # The overview's own data calls: the map layers it loads after the page.
+    (
+        "map layer: citizen reports",
+        "/dashboard/layers/reports.geojson",
+        "session",
+        "SELECT id, lat, long, status FROM feedback_request WHERE lat IS NOT NULL ORDER BY created_at DESC LIMIT 500",
+    ),
+    ("map layer: sensors by latest value", "/dashboard/layers/sensors.geojson", "session", ""),
+    ("map layer: communes by indicator", "/dashboard/layers/areas.geojson", "session", ""),
+    ("map layer: open incidents", "/dashboard/layers/operations-incidents.geojson", "session", ""),
     (
         "feedback statistics page",
         "/feedback/staff/stats/",
