@@ -325,8 +325,8 @@ def start_servers(ctx: Context, logs: Path) -> None:
     )  # fmt: skip
     start(
         ctx, "bare",
-        [str(VENV_BIN / "uvicorn"), "bench.bare_asgi:application", "--host", "127.0.0.1", "--port",
-         str(ctx.bare_port), "--workers", str(ctx.workers), "--log-level", "warning", "--no-access-log"],
+        [str(VENV_BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(ctx.bare_port),
+         "--workers", str(ctx.workers), "--log-level", "warning", "--no-ws", "bench.bare_app:application"],
         logs / "bare.log",
     )  # fmt: skip
     wait_http(ctx.app_port, "/open311/v2/discovery.json")
@@ -542,6 +542,12 @@ def figure_open311(ctx: Context) -> None:
     ctx.rows.append(Row("Open311 GET requests.json (50 items)", "≥ 1,000 req/s; p99 < 100 ms", result.rate, "req/s",
                         bare.rate, "bare endpoint", f"p99 {result.p99_ms:.0f} ms (bare {bare.p99_ms:.0f} ms) "
                         + error_note(result)))  # fmt: skip
+    # The same list with the public cache out of play: every request carries a parameter of its own.
+    fresh = wrk(ctx.app_port, "/", seconds=ctx.seconds, connections=16, script="fresh.lua",
+                replacements={"BENCH_PATH": lua_string(get_path)})  # fmt: skip
+    ctx.rows.append(Row("Open311 GET, every answer built (no cache)", "— (shows the cache's share)", fresh.rate,
+                        "req/s", bare.rate, "bare endpoint",
+                        f"p99 {fresh.p99_ms:.0f} ms " + error_note(fresh)))  # fmt: skip
     from cityops.feedback.models import Category
 
     code = Category.objects.filter(is_active=True).order_by("sort_order", "code").values_list("code", flat=True)[0]
@@ -802,6 +808,8 @@ def main() -> int:
         "PYTHONPATH": str(ROOT),
         # As docs/operations.md recommends for PostgreSQL: a small connection pool in each web process.
         "DB_POOL_SIZE": os.environ.get("DB_POOL_SIZE", "4"),
+        # ... and Redis for the shared rate-limit counters (scripts/ensure-bench-tools.sh starts it).
+        "CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/7"),
     }
     ctx = Context(url=url, sizes=sizes, seconds=seconds, workers=workers, env=env)
     began = time.perf_counter()

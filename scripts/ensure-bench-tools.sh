@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure what `make bench` needs is there: PostgreSQL on 127.0.0.1:5432 (via ensure-test-services.sh's
-# PostgreSQL part), Debian's `wrk` load generator and an MQTT broker on 127.0.0.1:1883.
+# PostgreSQL part), Debian's `wrk` load generator, an MQTT broker on 127.0.0.1:1883 and Redis on 127.0.0.1:6379
+# (the shared rate-limit counters, as docs/operations.md recommends for several web processes).
 # Idempotent and quick when everything is already there. Installs with apt-get (root) when something is missing.
 set -euo pipefail
 
@@ -32,4 +33,13 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
     (mosquitto -d -p 1883 2>/dev/null || true)
   for _ in $(seq 1 10); do (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && break; sleep 1; done
 fi
-echo "bench tools ready: PostgreSQL $(psql -h 127.0.0.1 -U postgres -tAc 'show server_version' 2>/dev/null || echo '?'), $(wrk --version 2>&1 | head -n1 | cut -c1-40), MQTT on 127.0.0.1:1883: $( (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && echo yes || echo NO)"
+# --- Redis: the shared cache of the web processes (rate-limit counters) ------------------------------------
+if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+  if ! command -v redis-server >/dev/null 2>&1; then
+    echo "Installing Debian's Redis…"
+    apt_install redis-server
+  fi
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+  for _ in $(seq 1 10); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 1; done
+fi
+echo "bench tools ready: PostgreSQL $(psql -h 127.0.0.1 -U postgres -tAc 'show server_version' 2>/dev/null || echo '?'), $(wrk --version 2>&1 | head -n1 | cut -c1-40), MQTT on 127.0.0.1:1883: $( (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && echo yes || echo NO), Redis on 127.0.0.1:6379: $( (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && echo yes || echo NO)"

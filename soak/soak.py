@@ -234,7 +234,7 @@ def dashboard(port: int, path: str, tally: Tally, stop: threading.Event, seen: l
 
 
 def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children (uvicorn workers), in MB."""
+    """Resident memory of a process and its children (granian workers), in MB."""
     total = 0.0
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")

@@ -1,4 +1,4 @@
-"""ASGI entry point (uvicorn ``cityops.asgi:application``)."""
+"""ASGI entry point (`cityops serve --interface asgi`, or any ASGI server: `cityops.asgi:application`)."""
 
 import os
 

@@ -14,7 +14,7 @@ import sys
 # and in the order an operator meets the commands.
 PRODUCT_COMMANDS: list[tuple[str, str]] = [
     ("demo", "Set up and run CityOps with a demo province on http://127.0.0.1:8000 (one command, no setup)."),
-    ("serve", "Run the web server (uvicorn); --with-worker also runs the background worker in-process."),
+    ("serve", "Run the web server (granian); --with-worker also runs the background worker in-process."),
     ("worker", "Run the background task worker (needed for e-mails, imports and scheduled jobs)."),
     ("migrate", "Create or update the database tables."),
     ("seed-demo", "Load the demo province: agencies, communes, people for every role, sample data."),

@@ -148,9 +148,12 @@ DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0), conn_health_checks=True)
 }
 # PostgreSQL connection pool per process (psycopg_pool): without it every request opens a new connection.
-DB_POOL_SIZE = env_int("DB_POOL_SIZE", 0)
+# The server's threads share it (a thread waits up to 10 s for a free connection); each connection is checked
+# as it is handed out, so a database restart costs a reconnect, not an error. Off in tests.
+DB_POOL_SIZE = env_int("DB_POOL_SIZE", 0 if TESTING else 4)
 if DB_POOL_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses persistent connections together with a pool
+    # (the health checks set above make Django's pool check each connection as it hands it out)
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": DB_POOL_SIZE, "timeout": 10}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and one writer work at once; the timeout rides out short write bursts.
@@ -412,6 +415,9 @@ OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "")
 OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "")
 # Multi-jurisdiction mode: every Open311 call must name the jurisdiction_id (400 when missing, 404 when unknown).
 OPEN311_REQUIRE_JURISDICTION = env_bool("OPEN311_REQUIRE_JURISDICTION", False)
+# Seconds a web process keeps a public answer that every caller gets alike (the Open311 lists), so a busy
+# public API is served from memory; 0 turns it off (as in tests, which check it by turning it on).
+PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 0 if TESTING else 5)
 # Map tiles: a tile URL template ({z}/{x}/{y}); empty draws outlines and markers on a plain background.
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 # Seconds one Server-Sent Events connection of the dashboard stays open before the browser reconnects.

@@ -1,4 +1,4 @@
-"""WSGI entry point, for servers that do not speak ASGI."""
+"""WSGI entry point: what `cityops serve` runs by default (granian), or any WSGI server."""
 
 import os
 

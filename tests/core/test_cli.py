@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from django.core.management import call_command, get_commands
@@ -103,13 +103,32 @@ def test_worker_defaults_to_all_queues_without_reload():
 # --- serve ---------------------------------------------------------------------------------------------
 
 
-def test_serve_runs_uvicorn_with_options(monkeypatch):
-    import uvicorn
+class FakeGranian:
+    """Stands in for granian's server: records how it was built and whether it was run."""
+
+    made: ClassVar[list[FakeGranian]] = []
+
+    def __init__(self, target: str, **kwargs: Any) -> None:
+        self.target, self.kwargs, self.served = target, kwargs, False
+        FakeGranian.made.append(self)
+
+    def serve(self) -> None:
+        self.served = True
+
+
+@pytest.fixture
+def fake_granian(monkeypatch):
+    import granian
+
+    FakeGranian.made = []
+    monkeypatch.setattr(granian, "Granian", FakeGranian)
+    return FakeGranian.made
+
+
+def test_serve_runs_granian_wsgi_with_options(fake_granian, monkeypatch):
+    from granian.constants import Interfaces
 
     from cityops.core.management.commands import serve
-
-    calls: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.update(app=app, **kwargs))
 
     class FakeWorker:
         running = True
@@ -121,19 +140,40 @@ def test_serve_runs_uvicorn_with_options(monkeypatch):
         return started[-1], None
 
     monkeypatch.setattr(serve, "start_worker_thread", fake_start)
-    call_command("serve", "--host", "10.1.2.3", "--port", "9001", "--workers", "2", "--with-worker")
-    assert calls["app"] == "cityops.asgi:application"
-    assert (calls["host"], calls["port"], calls["workers"]) == ("10.1.2.3", 9001, 2)
+    call_command("serve", "--host", "10.1.2.3", "--port", "9001", "--workers", "2", "--threads", "64", "--with-worker")
+    [server] = fake_granian
+    assert server.served
+    assert server.target == "cityops.wsgi:application"
+    assert server.kwargs["interface"] == Interfaces.WSGI
+    assert (server.kwargs["address"], server.kwargs["port"], server.kwargs["workers"]) == ("10.1.2.3", 9001, 2)
+    assert server.kwargs["blocking_threads"] == 64
+    assert server.kwargs["respawn_failed_workers"] is True
     assert len(started) == 1
     assert started[0].running is False  # stopped when the server returns
 
-    calls.clear()
+    fake_granian.clear()
     call_command("serve")
-    assert (calls["host"], calls["port"], calls["workers"]) == ("127.0.0.1", 8000, None)
+    [server] = fake_granian
+    assert (server.kwargs["address"], server.kwargs["port"], server.kwargs["workers"]) == ("127.0.0.1", 8000, 1)
+    assert server.kwargs["blocking_threads"] is None  # granian's own default
     assert len(started) == 1  # no worker without --with-worker
 
 
-@pytest.mark.parametrize("args", [["--port", "0"], ["--port", "70000"], ["--port", "abc"], ["--workers", "0"]])
+def test_serve_can_run_the_asgi_application(fake_granian):
+    from granian.constants import Interfaces
+
+    call_command("serve", "--interface", "asgi")
+    [server] = fake_granian
+    assert server.target == "cityops.asgi:application"
+    assert server.kwargs["interface"] == Interfaces.ASGI
+    assert server.kwargs["blocking_threads"] is None  # granian allows threads only for WSGI
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--port", "0"], ["--port", "70000"], ["--port", "abc"], ["--workers", "0"], ["--threads", "0"],
+     ["--interface", "rsgi"]],
+)  # fmt: skip
 def test_serve_rejects_bad_options(args, capsys):
     code, out = run_cli(["serve", *args], capsys)
     assert code != 0
@@ -339,10 +379,7 @@ def fake_seed(monkeypatch, province):
     return calls
 
 
-def test_demo_no_serve_is_idempotent_and_rotates_the_key(fake_seed, monkeypatch):
-    import uvicorn
-
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("--no-serve must not serve"))
+def test_demo_no_serve_is_idempotent_and_rotates_the_key(fake_seed, fake_granian):
     first = io.StringIO()
     call_command("demo", "--no-serve", stdout=first)
     text = first.getvalue()
@@ -361,6 +398,7 @@ def test_demo_no_serve_is_idempotent_and_rotates_the_key(fake_seed, monkeypatch)
     assert ApiKey.objects.filter(revoked_at__isnull=True).count() == 1
     assert User.objects.filter(username="demo-integrator").count() == 1
     assert fake_seed == [False, False]
+    assert fake_granian == []  # --no-serve serves nothing
 
 
 def test_demo_passes_reset_and_serves_with_worker(fake_seed, monkeypatch):
@@ -390,10 +428,7 @@ def test_cli_sets_debug_and_file_email_for_demo_only(monkeypatch):
     assert seen == [["cityops", "check"], ["cityops", "demo", "--no-serve"]]
 
 
-def test_serve_warns_when_static_files_are_not_collected(monkeypatch, settings, tmp_path):
-    import uvicorn
-
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
+def test_serve_warns_when_static_files_are_not_collected(fake_granian, settings, tmp_path):
     settings.DEBUG = False
     settings.STATIC_ROOT = tmp_path
     err = io.StringIO()

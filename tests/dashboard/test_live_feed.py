@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from cityops.core.models import LiveEvent
 from cityops.core.services import live
+from cityops.dashboard import stream as sse_stream
 from cityops.dashboard.stream import format_event, parse_last_id
 from tests.dashboard.conftest import SECRET_B, sse_body, sse_events
 
@@ -145,3 +146,25 @@ def test_stream_under_asgi_yields_the_same_events(world):
     body = asyncio.run(collect())
     ids = [int(e["id"]) for e in sse_events(body)]
     assert world.event_a.pk in ids and world.event_b.pk in ids
+
+
+class _FakeConnection:
+    def __init__(self, options: dict, in_atomic_block: bool) -> None:
+        self.settings_dict = {"OPTIONS": options}
+        self.in_atomic_block = in_atomic_block
+        self.closed = 0
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+@pytest.mark.parametrize(
+    ("options", "in_atomic_block", "closed"),
+    [({"pool": {"max_size": 4}}, False, 1), ({}, False, 0), ({"pool": {"max_size": 4}}, True, 0)],
+)
+def test_a_sleeping_wsgi_stream_hands_its_pooled_connection_back(monkeypatch, options, in_atomic_block, closed):
+    """Between reads a feed holds no pooled connection, so open dashboards cannot starve other requests."""
+    fake = _FakeConnection(options, in_atomic_block)
+    monkeypatch.setattr(sse_stream, "connection", fake)
+    sse_stream._release_connection()
+    assert fake.closed == closed

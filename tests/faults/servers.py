@@ -185,7 +185,7 @@ def run_python(code: str, env: dict[str, str], timeout: float = 300) -> str:
 
 
 class AppServer:
-    """``cityops serve`` (uvicorn) in a subprocess."""
+    """``cityops serve`` (granian) in a subprocess."""
 
     def __init__(self, env: dict[str, str], log: Path, workers: int = 1) -> None:
         self.env = env

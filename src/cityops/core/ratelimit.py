@@ -70,9 +70,12 @@ def _key(scope: str, ident: str, bucket: int) -> str:
     return f"cityops:rl:{scope}:{digest}:{bucket}"
 
 
-def _window(scope: str) -> tuple[int, int, int, float] | None:
-    limit = configured_limit(scope)
-    if limit is None:
+Limit = tuple[int, int]
+
+
+def _window(scope: str, limit: Limit | None = None) -> tuple[int, int, int, float] | None:
+    limit = limit or configured_limit(scope)
+    if limit is None or limit[0] <= 0 or limit[1] <= 0:
         return None
     count, window = limit
     moment = now()
@@ -81,9 +84,12 @@ def _window(scope: str) -> tuple[int, int, int, float] | None:
     return count, window, bucket, retry_after
 
 
-def check(scope: str, ident: str) -> None:
-    """Raise ``RateLimited`` if ``ident`` has already used up ``scope`` in this window (counts nothing)."""
-    state = _window(scope)
+def check(scope: str, ident: str, limit: Limit | None = None) -> None:
+    """Raise ``RateLimited`` if ``ident`` has already used up ``scope`` in this window (counts nothing).
+
+    ``limit`` (count, window seconds) is for caps a module sets itself; without it ``RATE_LIMITS`` decides.
+    """
+    state = _window(scope, limit)
     if state is None:
         return
     count, _window_seconds, bucket, retry_after = state
@@ -92,9 +98,9 @@ def check(scope: str, ident: str) -> None:
         raise RateLimited(scope, int(retry_after))
 
 
-def hit(scope: str, ident: str) -> None:
+def hit(scope: str, ident: str, limit: Limit | None = None) -> None:
     """Count one use of ``scope`` by ``ident``; raise ``RateLimited`` when it goes over the limit."""
-    state = _window(scope)
+    state = _window(scope, limit)
     if state is None:
         return
     count, window, bucket, retry_after = state

@@ -147,8 +147,14 @@ def index(obj: models.Model) -> None:
     provider = _providers.get(obj._meta.label_lower)
     if provider is None:
         return
-    SearchEntry.objects.update_or_create(
-        object_type=provider.object_type, object_id=str(obj.pk), defaults=provider.entry_values(obj)
+    values = provider.entry_values(obj)
+    # One upsert statement instead of update_or_create's savepoint, read and write: this runs inside every
+    # save of a searchable record (each citizen report among them).
+    SearchEntry.objects.bulk_create(
+        [SearchEntry(object_type=provider.object_type, object_id=str(obj.pk), **values)],
+        update_conflicts=True,
+        unique_fields=["object_type", "object_id"],
+        update_fields=[*values, "updated_at"],
     )
 
 

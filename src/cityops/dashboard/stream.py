@@ -6,8 +6,10 @@ whichever process answers. A comment line every ``HEARTBEAT`` seconds keeps prox
 connection; after ``DASHBOARD_SSE_LIFETIME`` seconds the server ends the response so no worker is held for ever,
 and the browser reconnects by itself after the ``retry`` delay.
 
-Under ASGI (``cityops serve``) the stream is an async generator that waits with ``asyncio.sleep`` and reads the
-database in a thread; under WSGI (and the test client) it is a plain generator, so both servers stream.
+Under WSGI (``cityops serve``, and the test client) the stream is a plain generator: each open feed holds one of
+the server's threads and, between its reads, gives its database connection back to the pool, so a wall of
+dashboards does not use up the connections other requests need. Under ASGI (``cityops serve --interface
+asgi``) it is an async generator that waits with ``asyncio.sleep`` and reads the database in a thread.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from cityops.core.models import LiveEvent
@@ -99,6 +102,12 @@ def _fetch(user: Any, last_id: int) -> list[LiveEvent]:
     return events_after(user=user, last_id=last_id)
 
 
+def _release_connection() -> None:
+    """Hand a pooled connection back while the stream sleeps (without a pool there is nothing to hand back)."""
+    if connection.settings_dict.get("OPTIONS", {}).get("pool") and not connection.in_atomic_block:
+        connection.close()
+
+
 def stream_sync(user: Any, last_id: int | None) -> Iterator[str]:
     """The stream for WSGI servers and the test client."""
     start = time.monotonic()
@@ -119,6 +128,7 @@ def stream_sync(user: Any, last_id: int | None) -> Iterator[str]:
         if now - beat >= heartbeat():
             beat = now
             yield ": heartbeat\n\n"
+        _release_connection()
         time.sleep(POLL)
 
 

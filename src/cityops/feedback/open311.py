@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from cityops.core.microcache import public_microcache
 from cityops.core.ratelimit import RateLimited, rate_limited
 from cityops.core.services.apikeys import apikey_authenticate, apikey_touch
 from cityops.feedback.choices import CLOSED_STATUSES, Channel, Kind, Status
@@ -168,6 +169,7 @@ def _parse_w3c(value: str, name: str) -> dt.datetime | None:
 
 
 @require_http_methods(["GET", "HEAD"])
+@public_microcache
 @endpoint
 def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
     """Where the GeoReport endpoint is and how to get a key."""
@@ -204,6 +206,7 @@ def service_to_dict(category: Category) -> dict[str, Any]:
 
 
 @require_http_methods(["GET", "HEAD"])
+@public_microcache
 @endpoint
 def services(request: HttpRequest, fmt: str) -> HttpResponse:
     """The categories citizens can report in."""
@@ -211,6 +214,7 @@ def services(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD"])
+@public_microcache
 @endpoint
 def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpResponse:
     """The extra questions of one category."""
@@ -431,6 +435,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
+@public_microcache
 @endpoint
 def requests(request: HttpRequest, fmt: str) -> HttpResponse:
     """GET: the list with the spec's filters. POST: a new request (api_key required)."""
@@ -440,6 +445,7 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD"])
+@public_microcache
 @endpoint
 def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpResponse:
     """One request, in the same list envelope as the plural method."""

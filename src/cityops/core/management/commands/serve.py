@@ -1,4 +1,4 @@
-"""``cityops serve``: the ASGI web server, optionally with the background worker in the same process."""
+"""``cityops serve``: the web server, optionally with the background worker in the same process."""
 
 from __future__ import annotations
 
@@ -40,23 +40,44 @@ def start_worker_thread(*, interval: float = 1.0) -> tuple[Any, threading.Thread
     return worker, thread
 
 
-def run_server(*, host: str, port: int, workers: int | None, with_worker: bool, log_level: str = "info") -> None:
-    """Run uvicorn on ``cityops.asgi:application`` until interrupted."""
-    import uvicorn
+INTERFACES = ("wsgi", "asgi")
+
+
+def run_server(
+    *,
+    host: str,
+    port: int,
+    workers: int | None,
+    with_worker: bool,
+    log_level: str = "info",
+    interface: str = "wsgi",
+    threads: int | None = None,
+) -> None:
+    """Run granian on CityOps until interrupted.
+
+    WSGI is the default: Django's views are synchronous, and under ASGI every request is handed to a thread
+    and back, which costs more than the rest of a typical request here. Granian's Rust HTTP layer keeps the
+    server's own share small; ``threads`` bounds the requests (live feeds included) one process runs at once.
+    """
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
 
     worker = None
     if with_worker:
         worker, _thread = start_worker_thread()
     try:
-        uvicorn.run(
-            "cityops.asgi:application",
-            host=host,
+        Granian(
+            f"cityops.{interface}:application",
+            address=host,
             port=port,
-            workers=workers,
-            log_level=log_level,
-            lifespan="off",  # Django's ASGI handler does not implement the lifespan protocol
-            proxy_headers=False,
-        )
+            interface=Interfaces.WSGI if interface == "wsgi" else Interfaces.ASGI,
+            workers=workers or 1,
+            blocking_threads=threads if interface == "wsgi" else None,
+            websockets=False,
+            log_level=LogLevels(log_level),
+            respawn_failed_workers=True,  # a worker that dies (out of memory, a crash) is replaced
+        ).serve()
     finally:
         if worker is not None:
             worker.running = False
@@ -77,10 +98,10 @@ def _positive(value: str) -> int:
 
 
 class Command(BaseCommand):
-    """Serve CityOps over HTTP with uvicorn."""
+    """Serve CityOps over HTTP with granian."""
 
-    help = "Run the web server (uvicorn cityops.asgi:application); --with-worker also runs background tasks."
-    requires_system_checks = []  # uvicorn imports the app, which runs the checks that matter at startup
+    help = "Run the web server (granian, WSGI by default); --with-worker also runs background tasks."
+    requires_system_checks = []  # the server imports the app, which runs the checks that matter at startup
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default: %(default)s).")
@@ -90,6 +111,18 @@ class Command(BaseCommand):
             "--with-worker",
             action="store_true",
             help="Also run the background task worker in this process (fine for one machine).",
+        )
+        parser.add_argument(
+            "--interface",
+            default="wsgi",
+            choices=INTERFACES,
+            help="wsgi (default, fastest for CityOps's views) or asgi (live feeds wait without holding a thread).",
+        )
+        parser.add_argument(
+            "--threads",
+            type=_positive,
+            default=None,
+            help="WSGI only: requests one process serves at once, open live feeds included (default: granian's).",
         )
         parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
@@ -109,4 +142,6 @@ class Command(BaseCommand):
             workers=options["workers"],
             with_worker=options["with_worker"],
             log_level=options["log_level"],
+            interface=options["interface"],
+            threads=options["threads"],
         )

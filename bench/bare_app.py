@@ -1,8 +1,8 @@
-"""The HTTP throughput baseline: a bare Django ASGI app, served by the same uvicorn with the same workers.
+"""The HTTP throughput baseline: a bare Django WSGI app, served by the same server (granian) and workers.
 
 One view answers a fixed JSON list of 50 Open311-shaped items, with no middleware, database, sessions or
 templates: what the framework and server alone cost per request. It exists only for ``make bench``
-(``uvicorn bench.bare_asgi:application``) and is never part of the product.
+(``granian --interface wsgi bench.bare_app:application``) and is never part of the product.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ if not settings.configured:
         USE_TZ=True,
     )
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.http import HttpRequest, HttpResponse  # noqa: E402
 from django.urls import path  # noqa: E402
 
@@ -57,4 +57,4 @@ def items(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [path("items.json", items)]
-application = get_asgi_application()
+application = get_wsgi_application()
