@@ -125,6 +125,29 @@ def test_no_email_when_the_transaction_rolls_back(alice, django_capture_on_commi
     assert not Notification.objects.exists()
 
 
+@pytest.fixture
+def database_queue(settings):
+    """Tasks queued as rows of this database, as in production (tests otherwise run them at once)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def test_with_the_database_queue_the_email_task_is_written_with_the_notification(alice, database_queue):
+    from django_tasks_db.models import DBTaskResult
+
+    with pytest.raises(RuntimeError):
+        with transaction.atomic():
+            notify(recipients=[alice], kind="system", title="rolled back")
+            assert DBTaskResult.objects.count() == 1  # queued inside the transaction, not after it
+            raise RuntimeError("the action failed")
+    assert not DBTaskResult.objects.exists() and not Notification.objects.exists()
+    with transaction.atomic():
+        [row] = notify(recipients=[alice], kind="system", title="kept")
+    [task] = DBTaskResult.objects.all()
+    assert task.task_path.endswith("send_notification_emails")
+    assert task.args_kwargs["kwargs"] == {"notification_ids": [row.pk]}
+    assert mail.outbox == []  # the worker sends it, not the request
+
+
 def test_html_in_title_and_body_is_sent_as_plain_text(alice, django_capture_on_commit_callbacks):
     send([alice], django_capture_on_commit_callbacks, title=f"Báo cáo {XSS}", body=XSS)
     message = mail.outbox[0]

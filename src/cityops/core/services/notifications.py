@@ -131,8 +131,9 @@ def notify(
 ) -> list[Notification]:
     """Tell people about something, in the app and by email, as each of them chose for this kind.
 
-    Returns the in-app notifications created. Inactive accounts and duplicates are skipped. Email is
-    scheduled after the transaction commits, so a rolled-back action never sends mail.
+    Returns the in-app notifications created. Inactive accounts and duplicates are skipped. Email is queued
+    in the same transaction (or, with a queue outside the database, after it commits), so a rolled-back
+    action never sends mail and a committed one always has it queued.
     """
     _check_kind(kind)
     title = _clean_title(title)
@@ -180,8 +181,24 @@ def notify(
                         user_ids=email_only_ids, kind=kind, title=title, body=body, url=url
                     )
 
-            transaction.on_commit(enqueue)
+            if _queue_in_database():
+                enqueue()  # written with the notifications: committed together or not at all
+            else:
+                transaction.on_commit(enqueue)
     return list(created)
+
+
+def _queue_in_database() -> bool:
+    """Whether queued tasks are rows of this database, so queueing joins the caller's transaction.
+
+    Then a committed notification always has its e-mail queued, and a rolled-back one never does, without a
+    commit of its own. Other backends (the immediate one of tests) run or send at once, so they wait for the
+    commit instead.
+    """
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+
+    return isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend)
 
 
 # --- Reading state ----------------------------------------------------------------------------------------
