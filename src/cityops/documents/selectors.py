@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import BigIntegerField, CharField, Model, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Cast
 from django.db.models.lookups import Exact
@@ -49,10 +50,10 @@ class SearchResults:
     Both go through the same permission-scoped queryset as the unfiltered list.
     """
 
-    def __init__(self, scoped: QuerySet, terms: list[str], cap: int = SEARCH_COUNT_CAP) -> None:
+    def __init__(self, scoped: QuerySet, terms: list[str], cap: int | None = None) -> None:
         self.scoped = scoped
         self.terms = terms
-        self.cap = cap
+        self.cap = SEARCH_COUNT_CAP if cap is None else cap
         self.capped = False
         self._ids: list[int] | None = None
 
@@ -60,8 +61,8 @@ class SearchResults:
     def model(self) -> type[Model]:
         return self.scoped.model
 
-    def _visible_matches(self, *, prefix: bool) -> list[int]:
-        """Ids of visible matches, at most ``cap + 1``, in no order: one statement driven by the word index."""
+    def _visible_matches(self, *, prefix: bool) -> QuerySet:
+        """Index rows of visible matches, at most ``cap + 1``, in no order, driven by the word index."""
         label = self.model._meta.label_lower
         visible = (
             self.scoped.order_by()
@@ -70,25 +71,38 @@ class SearchResults:
             .filter(pk=Cast(OuterRef("object_id"), BigIntegerField()))
             .values("pk")[:1]
         )
-        rows = (
+        return (
             entries_matching(self.terms, prefix=prefix)
             .alias(document=Subquery(visible))
             .filter(document__isnull=False)
             .order_by()  # any order: the count stops at the cap
             .values_list("object_id", flat=True)[: self.cap + 1]
         )
-        return [int(object_id) for object_id in rows]
 
     def _match_ids(self) -> list[int]:
-        """Ids of the visible matches, up to ``cap``; ``capped`` when there are more.
+        """Ids of the visible matches, up to ``cap``; ``capped`` when there are more. One statement.
 
-        Whole words first: when they alone pass the cap, the prefix of the last word cannot change the answer
-        ("more than"), and the index reads far less without it.
+        On PostgreSQL whole words are matched first: when they alone pass the cap, the prefix of the last word
+        cannot change the answer ("more than"), and the index reads far less without a prefix; only otherwise
+        does the same statement go on to match the prefix (a one-time filter skips that part).
         """
         if self._ids is None:
-            ids = self._visible_matches(prefix=False)
-            if len(ids) <= self.cap and prefix_widens(self.terms):
-                ids = self._visible_matches(prefix=True)
+            if prefix_widens(self.terms):
+                exact_sql, exact_params = self._visible_matches(prefix=False).query.sql_with_params()
+                prefix_sql, prefix_params = self._visible_matches(prefix=True).query.sql_with_params()
+                statement = (
+                    f"WITH exact AS MATERIALIZED ({exact_sql}) SELECT false, object_id FROM exact "  # noqa: S608
+                    f"UNION ALL SELECT true, object_id FROM ({prefix_sql}) AS widened "
+                    "WHERE (SELECT count(*) FROM exact) <= %s"
+                )
+                with connection.cursor() as cursor:
+                    cursor.execute(statement, (*exact_params, *prefix_params, self.cap))
+                    rows = cursor.fetchall()
+                exact = [object_id for widened, object_id in rows if not widened]
+                object_ids = exact if len(exact) > self.cap else [object_id for widened, object_id in rows if widened]
+            else:
+                object_ids = list(self._visible_matches(prefix=True))
+            ids = [int(object_id) for object_id in object_ids]
             self.capped = len(ids) > self.cap
             self._ids = ids[: self.cap]
         return self._ids
