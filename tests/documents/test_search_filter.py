@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, ngettext
 
 from cityops.core.models import SearchEntry
 from cityops.core.search import words_query
@@ -166,12 +169,20 @@ def test_the_list_page_says_how_many_match_or_that_more_do(client, clerk_a, corp
     client.force_login(clerk_a)
     url = reverse("documents:incoming_list")
     expected = _reference(clerk_a, "quy hoach")
+
+    def said(page: str) -> str:
+        return re.search(r'data-testid="search-count">([^<]*)<', page).group(1)
+
     page = client.get(url, {"q": "quy hoach"}).text
-    assert f"{len(expected)} documents match" in page
+    with translation.override("vi"):
+        exact = ngettext("%(counter)s document matches.", "%(counter)s documents match.", len(expected))
+        more = gettext(
+            "More than %(count)s documents match; only the first %(count)s are listed. Add words to narrow the search."
+        )
+    assert said(page) == exact % {"counter": len(expected)}
     assert page.count('data-testid="incoming-row"') == len(expected)
     monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 1)
-    capped = client.get(url, {"q": "quy hoach"}).text
-    assert "More than 1 documents match" in capped
+    assert said(client.get(url, {"q": "quy hoach"}).text) == more % {"count": 1}
     assert 'data-testid="search-count"' not in client.get(url).text
 
 
@@ -209,3 +220,29 @@ def test_another_agencys_confidential_documents_are_never_found(client, clerk_a,
         assert "Zuquarvex" not in client.get(reverse("documents:incoming_list"), {"q": "zuquarvex"}).text
     # control: its own agency finds it
     assert [doc.pk for doc in selectors.incoming_list(actor=leader_b, filters={"q": "zuquarvex"})] == [secret.pk]
+
+
+def test_the_search_vector_migration_is_reversible_and_fills_existing_rows(clerk_a, make_incoming):
+    if connection.vendor != "postgresql":
+        pytest.skip("the word vector exists on PostgreSQL only")
+    migration = importlib.import_module("cityops.core.migrations.0004_search_vector")
+
+    def columns() -> set[str]:
+        with connection.cursor() as cursor:
+            return {c.name for c in connection.introspection.get_table_description(cursor, "core_searchentry")}
+
+    def check_constraints_now() -> None:
+        with connection.cursor() as cursor:  # the test's transaction holds deferred checks; ALTER TABLE refuses them
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+    check_constraints_now()
+    with connection.schema_editor() as editor:
+        migration._run(migration.POSTGRES_BACKWARD)(None, editor)
+    assert "search_vector" not in columns()
+    document = make_incoming(subject="Về việc quy hoạch", number="77", notation="QĐ-UBND")  # written without it
+    check_constraints_now()
+    with connection.schema_editor() as editor:
+        migration._run(migration.POSTGRES_FORWARD)(None, editor)
+    assert "search_vector" in columns()
+    for query in ("quy hoach", "77/QĐ-UBND", "quy hoa"):
+        assert list(selectors.incoming_list(actor=clerk_a, filters={"q": query})) == [document]
