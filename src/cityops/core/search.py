@@ -9,6 +9,10 @@ The index holds text folded by ``cityops.core.text.fold`` (lower case, no diacri
 is folded the same way, so both databases behave alike without ``unaccent``. Each word of the query must
 appear (``text LIKE '%word%'``, wildcards in the word escaped by Django); on PostgreSQL a trigram GIN index
 on ``text`` (migration 0002) serves that pattern.
+
+``entries_matching`` is the faster whole-word match lists use on PostgreSQL: a stored ``tsvector`` of the
+folded text (migration 0004) with a GIN index; every word of the query is a word of the text and the last one
+may be the start of a word, so results follow the typing. SQLite keeps the ``LIKE`` match.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import models, transaction
-from django.db.models import CharField, QuerySet
+from django.db import connection, models, transaction
+from django.db.models import BooleanField, CharField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils.module_loading import autodiscover_modules
 
@@ -32,7 +37,9 @@ __all__ = [
     "SearchProvider",
     "SearchQueryTooLong",
     "autodiscover",
+    "entries_matching",
     "index",
+    "prefix_widens",
     "provider_for",
     "providers",
     "register",
@@ -40,6 +47,7 @@ __all__ = [
     "search",
     "search_grouped",
     "unindex",
+    "words_query",
 ]
 
 MAX_QUERY_LENGTH = 200
@@ -191,6 +199,45 @@ def reindex(object_types: Iterable[str] | None = None, batch_size: int = 500) ->
             SearchEntry.objects.bulk_create(rows)
             written += len(rows)
     return written
+
+
+def words_query(terms: Sequence[str], *, prefix: bool = True) -> str:
+    """The PostgreSQL ``tsquery`` for folded search terms: every word present, the last one also as a prefix.
+
+    Terms hold only word characters (``search_terms``); the stored vector splits at anything that is not a letter
+    or digit, so an underscore splits a term here too. A one-letter last word is matched whole: as a prefix it
+    would match most of the index.
+    """
+    words = [word for term in terms for word in term.split("_") if word]
+    parts = [f"'{word}'" for word in words]
+    if prefix and parts and len(words[-1]) > 1:
+        parts[-1] += ":*"
+    return " & ".join(parts)
+
+
+def prefix_widens(terms: Sequence[str]) -> bool:
+    """Whether ``entries_matching(terms)`` can find more than ``entries_matching(terms, prefix=False)``."""
+    return connection.vendor == "postgresql" and words_query(terms) != words_query(terms, prefix=False)
+
+
+def entries_matching(terms: Sequence[str], *, prefix: bool = True) -> QuerySet[SearchEntry]:
+    """Index rows (any type) whose text holds every term: whole words on PostgreSQL, substrings elsewhere.
+
+    On PostgreSQL this reads the stored ``search_vector`` (migration 0004) through its GIN index; the last word
+    is also taken as the start of a word unless ``prefix`` is false (a prefix costs the index far more for
+    common words). The column is named without a table so the condition also works inside a subquery.
+    """
+    rows = SearchEntry.objects.all()
+    if connection.vendor == "postgresql":
+        query = words_query(terms, prefix=prefix)
+        if query:
+            match = RawSQL("search_vector @@ to_tsquery('simple'::regconfig, %s)", [query], BooleanField())
+            rows = rows.filter(match)
+        return rows
+    condition = Q()
+    for term in terms:
+        condition &= Q(text__contains=term)
+    return rows.filter(condition)
 
 
 def _check_query(query: str) -> list[str]:

@@ -15,7 +15,7 @@ from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from cityops.core.api.base import ApiError, PageNumberPagination, error_responses
+from cityops.core.api.base import ApiError, CappedPageNumberPagination, error_responses
 from cityops.core.models import Organization
 from cityops.core.permissions import NotFoundOrForbidden
 from cityops.documents import selectors, services
@@ -120,9 +120,12 @@ class ImportOut(Schema):
 
 
 @router.get("/incoming", response={200: list[IncomingOut], **error_responses(400, 401)})
-@paginate(PageNumberPagination)
+@paginate(CappedPageNumberPagination)
 def list_incoming(request: HttpRequest, filters: Query[DocumentFilter]) -> object:
-    """Incoming documents the caller may see, urgent ones first; ``q`` searches number, notation, subject, sender."""
+    """Incoming documents the caller may see, urgent ones first; ``q`` searches number, notation, subject, sender.
+
+    A search counts its matches up to ``selectors.SEARCH_COUNT_CAP``; ``count_capped`` says when more match.
+    """
     return selectors.incoming_list(actor=request.user, filters=filters.dict())
 
 
@@ -160,9 +163,9 @@ def import_edxml(request: HttpRequest, data: Form[ImportIn], file: File[Uploaded
 
 
 @router.get("/outgoing", response={200: list[OutgoingOut], **error_responses(400, 401)})
-@paginate(PageNumberPagination)
+@paginate(CappedPageNumberPagination)
 def list_outgoing(request: HttpRequest, filters: Query[DocumentFilter]) -> object:
-    """Outgoing documents the caller may see, newest first."""
+    """Outgoing documents the caller may see, newest first; ``q`` searches as for incoming ones (capped count)."""
     return selectors.outgoing_list(actor=request.user, filters=filters.dict())
 
 

@@ -183,7 +183,11 @@ class IncomingDocument(DocumentBase):
                 name="documents_incoming_unique_arrival_number",
             ),
         ]
-        indexes = [models.Index(fields=["sender_name", "number", "notation"], name="documents_incoming_dup")]
+        indexes = [
+            models.Index(fields=["sender_name", "number", "notation"], name="documents_incoming_dup"),
+            # The list order: a search for a common word walks it and stops at the page's last match.
+            models.Index(fields=["-urgency", "-created_at", "-id"], name="documents_incoming_list"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} — {self.subject}"[:255]
@@ -233,6 +237,8 @@ class OutgoingDocument(DocumentBase):
                 name="documents_outgoing_unique_serial",
             ),
         ]
+        # The list order, walked by searches for common words (see selectors.SearchResults).
+        indexes = [models.Index(fields=["-created_at", "-id"], name="documents_outgoing_list")]
 
     def __str__(self) -> str:
         return f"{self.code or _('draft')} — {self.subject}"[:255]

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import BigIntegerField, QuerySet
+from django.db import connection
+from django.db.models import BigIntegerField, CharField, Model, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Cast
+from django.db.models.lookups import Exact
 
-from cityops.core.models import Organization, SearchEntry
+from cityops.core.models import Organization
 from cityops.core.permissions import get_for_user
+from cityops.core.search import entries_matching, prefix_widens
 from cityops.core.text import search_terms
 from cityops.documents.models import DocumentType, IncomingDocument, OutgoingDocument, Register
 from cityops.documents.permissions import incoming_policy, outgoing_policy, register_policy
 
 __all__ = [
+    "SEARCH_COUNT_CAP",
+    "SearchResults",
     "document_types",
     "incoming_get",
     "incoming_list",
@@ -29,6 +35,102 @@ __all__ = [
 ]
 
 
+#: A search counts its matches up to this many; past it the list says "more than" this. Counting every match of a
+#: broad word ("ke hoach" is in a quarter of the documents) would read that share of the index on every page.
+SEARCH_COUNT_CAP = 1000
+
+
+class SearchResults:
+    """A searched document list in the list's order, whose matches are counted only up to ``cap``.
+
+    ``count()`` is exact up to ``cap`` (it is ``cap`` when more match, and ``capped`` is then true). A page is read
+    by the plan that suits the number of matches: at most ``cap`` of them are fetched by id (the count read the
+    ids, scoped), more by walking the list in its order (an index on it) and checking each row's index entry
+    until the page is full, a few hundred rows for a broad word instead of sorting every match.
+    Both go through the same permission-scoped queryset as the unfiltered list.
+    """
+
+    def __init__(self, scoped: QuerySet, terms: list[str], cap: int | None = None) -> None:
+        self.scoped = scoped
+        self.terms = terms
+        self.cap = SEARCH_COUNT_CAP if cap is None else cap
+        self.capped = False
+        self._ids: list[int] | None = None
+
+    @property
+    def model(self) -> type[Model]:
+        return self.scoped.model
+
+    def _visible_matches(self, *, prefix: bool) -> QuerySet:
+        """Index rows of visible matches, at most ``cap + 1``, in no order, driven by the word index."""
+        label = self.model._meta.label_lower
+        visible = (
+            self.scoped.order_by()
+            # Checked first, on the outer row (a one-time filter on PostgreSQL): only this type's ids are cast.
+            .filter(Exact(OuterRef("object_type"), label))
+            .filter(pk=Cast(OuterRef("object_id"), BigIntegerField()))
+            .values("pk")[:1]
+        )
+        return (
+            entries_matching(self.terms, prefix=prefix)
+            .alias(document=Subquery(visible))
+            .filter(document__isnull=False)
+            .order_by()  # any order: the count stops at the cap
+            .values_list("object_id", flat=True)[: self.cap + 1]
+        )
+
+    def _match_ids(self) -> list[int]:
+        """Ids of the visible matches, up to ``cap``; ``capped`` when there are more. One statement.
+
+        On PostgreSQL whole words are matched first: when they alone pass the cap, the prefix of the last word
+        cannot change the answer ("more than"), and the index reads far less without a prefix; only otherwise
+        does the same statement go on to match the prefix (a one-time filter skips that part).
+        """
+        if self._ids is None:
+            if prefix_widens(self.terms):
+                exact_sql, exact_params = self._visible_matches(prefix=False).query.sql_with_params()
+                prefix_sql, prefix_params = self._visible_matches(prefix=True).query.sql_with_params()
+                statement = (
+                    f"WITH exact AS MATERIALIZED ({exact_sql}) SELECT false, object_id FROM exact "  # noqa: S608
+                    f"UNION ALL SELECT true, object_id FROM ({prefix_sql}) AS widened "
+                    "WHERE (SELECT count(*) FROM exact) <= %s"
+                )
+                with connection.cursor() as cursor:
+                    cursor.execute(statement, (*exact_params, *prefix_params, self.cap))
+                    rows = cursor.fetchall()
+                exact = [object_id for widened, object_id in rows if not widened]
+                object_ids = exact if len(exact) > self.cap else [object_id for widened, object_id in rows if widened]
+            else:
+                object_ids = list(self._visible_matches(prefix=True))
+            ids = [int(object_id) for object_id in object_ids]
+            self.capped = len(ids) > self.cap
+            self._ids = ids[: self.cap]
+        return self._ids
+
+    def queryset(self) -> QuerySet:
+        """All matches as a queryset in list order, shaped by how many there are (see the class)."""
+        ids = self._match_ids()
+        if not self.capped:
+            return self.scoped.filter(pk__in=ids)
+        entry = entries_matching(self.terms).filter(
+            object_type=self.model._meta.label_lower, object_id=Cast(OuterRef("pk"), CharField())
+        )
+        return self.scoped.alias(_entry=Subquery(entry.values("pk")[:1])).filter(_entry__isnull=False)
+
+    def count(self) -> int:
+        """Matches the user may see, at most ``cap``."""
+        return len(self._match_ids())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[Any]:
+        return list(self.queryset()[index])
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.queryset())
+
+
 def _filtered(queryset: QuerySet, filters: dict[str, Any] | None) -> QuerySet:
     filters = filters or {}
     if filters.get("status"):
@@ -38,22 +140,27 @@ def _filtered(queryset: QuerySet, filters: dict[str, Any] | None) -> QuerySet:
             queryset = queryset.filter(created_at__year=int(filters["year"]))
         except (TypeError, ValueError):
             pass
-    terms = search_terms(str(filters.get("q") or "")[:200])
-    if terms:
-        # The core's folded index makes the filter diacritic-insensitive ("quy hoach" finds "quy hoạch").
-        entries = SearchEntry.objects.filter(object_type=queryset.model._meta.label_lower)
-        for term in terms:
-            entries = entries.filter(text__contains=term)
-        # A subquery, not a list of ids: every match counts (no cap) and the database joins it with the
-        # permission scope and the ordering in one statement.
-        queryset = queryset.filter(pk__in=entries.values(doc_id=Cast("object_id", BigIntegerField())))
     return queryset
 
 
-def incoming_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[IncomingDocument]:
+#: Long texts a list never shows (an attachment's text can be 200,000 characters).
+LIST_DEFERRED = ("content", "attachment_text")
+
+
+def _listed(queryset: QuerySet, filters: dict[str, Any] | None, order: tuple[str, ...]) -> Any:
+    """The filtered list in its order; with a typed ``q``, its ``SearchResults``.
+
+    The core's folded index makes ``q`` diacritic-insensitive ("quy hoach" finds "quy hoạch").
+    """
+    listed = _filtered(queryset, filters).defer(*LIST_DEFERRED).order_by(*order)
+    terms = search_terms(str((filters or {}).get("q") or "")[:200])
+    return SearchResults(listed, terms) if terms else listed
+
+
+def incoming_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[IncomingDocument] | SearchResults:
     """Incoming documents the actor may see; urgent ones first (they jump the queue), then newest."""
     queryset = IncomingDocument.objects.for_user(actor, "view").select_related("organization", "document_type")
-    return _filtered(queryset, filters).order_by("-urgency", "-created_at", "-id")
+    return _listed(queryset, filters, ("-urgency", "-created_at", "-id"))
 
 
 def incoming_get(*, actor: Any, id: Any) -> IncomingDocument:  # noqa: A002
@@ -62,9 +169,10 @@ def incoming_get(*, actor: Any, id: Any) -> IncomingDocument:  # noqa: A002
     )
 
 
-def outgoing_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[OutgoingDocument]:
+def outgoing_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[OutgoingDocument] | SearchResults:
+    """Outgoing documents the actor may see, newest first."""
     queryset = OutgoingDocument.objects.for_user(actor, "view").select_related("organization", "document_type")
-    return _filtered(queryset, filters).order_by("-created_at", "-id")
+    return _listed(queryset, filters, ("-created_at", "-id"))
 
 
 def outgoing_get(*, actor: Any, id: Any) -> OutgoingDocument:  # noqa: A002

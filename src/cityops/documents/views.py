@@ -35,6 +35,7 @@ from cityops.documents.forms import (
     PeriodForm,
 )
 from cityops.documents.models import IncomingDocument, OutgoingDocument
+from cityops.documents.selectors import SearchResults
 
 PAGE_SIZE = 25
 FORM_FIELD_FOR = {"files": "attached_files", "file": "attached_files"}
@@ -76,8 +77,11 @@ def _document_list(request: HttpRequest, model: type) -> HttpResponse:
     incoming = model is IncomingDocument
     rows = (selectors.incoming_list if incoming else selectors.outgoing_list)(actor=request.user, filters=filters)
     action = "receive" if incoming else "draft"
+    page = _page(request, rows)
     return render(request, f"documents/{'incoming' if incoming else 'outgoing'}_list.html", {
-        "page": _page(request, rows), "filters": filters,
+        "page": page, "filters": filters,
+        # A search says how many match, or that more match than it counted (it stops at the cap).
+        "search": {"count": page.paginator.count, "capped": rows.capped} if isinstance(rows, SearchResults) else None,
         "statuses": (IncomingStatus if incoming else OutgoingStatus).choices,
         f"can_{action}": selectors.organizations_for(request.user, action, model).exists(),
     })  # fmt: skip

@@ -29,6 +29,9 @@ Pagination
     ``{"items": [...], "count": N, "page": p, "page_size": s, "pages": n}``. A ``page_size`` above the
     maximum, or a non-number, is a 400 error rather than silently clamped, so a client never believes it
     has everything when it has not. A page past the last one is not an error: it is empty.
+    ``CappedPageNumberPagination`` is the same for lists that count only up to a cap (searches): it adds
+    ``count_capped``, true when more rows exist than ``count`` says (``count`` and ``pages`` are then lower
+    bounds, and pages past them are still served).
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ from cityops.core.services.apikeys import apikey_authenticate, apikey_touch
 __all__ = [
     "ApiError",
     "ApiKeyAuth",
+    "CappedPageNumberPagination",
     "ErrorBody",
     "ErrorOut",
     "FieldError",
@@ -390,6 +394,36 @@ class PageNumberPagination(PaginationBase):
         return {
             "items": items,
             "count": count,
+            "page": pagination.page,
+            "page_size": page_size,
+            "pages": math.ceil(count / page_size) if count else 0,
+        }
+
+
+class CappedPageNumberPagination(PageNumberPagination):
+    """Page numbers for a list whose ``count()`` stops at a cap and says so with a ``capped`` attribute.
+
+    A plain queryset is counted exactly, as by ``PageNumberPagination``, and gets ``count_capped: false``.
+    """
+
+    class Output(PageNumberPagination.Output):
+        count_capped: bool = Field(
+            False, description="True when more items match than `count`: `count` and `pages` are lower bounds."
+        )
+
+    def paginate_queryset(
+        self, queryset: QuerySet | Any, pagination: PageNumberPagination.Input, request: HttpRequest, **params: Any
+    ) -> dict[str, Any]:
+        """One page; the count is the list's own (capped or not), past it only when the list said it is capped."""
+        page_size = pagination.page_size
+        count = queryset.count()
+        capped = bool(getattr(queryset, "capped", False))
+        offset = (pagination.page - 1) * page_size
+        items = list(queryset[offset : offset + page_size]) if offset < count or capped else []
+        return {
+            "items": items,
+            "count": count,
+            "count_capped": capped,
             "page": pagination.page,
             "page_size": page_size,
             "pages": math.ceil(count / page_size) if count else 0,
