@@ -3,13 +3,13 @@
 Rows are validated first and every refusal is reported with its reason; the valid rows are then written
 in one bulk upsert (never one INSERT per value), so a bad row never costs the good ones and re-sent data
 overwrites instead of duplicating. On PostgreSQL the rows go through ``COPY`` into a temporary staging
-table and one ``INSERT ... ON CONFLICT DO UPDATE``; on SQLite through ``bulk_create(update_conflicts=True)``.
+table and one ``INSERT ... ON CONFLICT DO UPDATE``; on SQLite through one prepared upsert run for every row.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,7 +33,6 @@ __all__ = [
 ]
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
-SQLITE_BATCH = 500
 _STAGE = "datahub_observation_stage"
 _STAGE_TYPES = ["int8", "text", "timestamptz", "float8"]
 
@@ -120,12 +119,15 @@ def ingest_readings(
     *,
     organization_ids: set[int] | None = None,
     now: datetime | None = None,
+    entities: Mapping[str, tuple[int, str, int]] | None = None,
 ) -> IngestResult:
     """Validate and store readings; entities must exist (and belong to ``organization_ids`` when given).
 
-    The loop is the hot path of every connector: time strings are parsed once per distinct string and
-    attribute checks once per (type, attribute), since batches repeat both; refusals fall back to
-    ``check_value`` so their reasons are the same as everywhere else.
+    ``entities`` ({entity id: (pk, type, organization id)}) is for callers that have just written the
+    entities and know their keys; without it they are looked up in one query. The loop is the hot path of
+    every connector: time strings are parsed once per distinct string and attribute checks once per
+    (type, attribute), since batches repeat both; refusals fall back to ``check_value`` so their reasons
+    are the same as everywhere else. The write is one bulk upsert, whatever the batch size.
     """
     readings = list(readings)
     result = IngestResult()
@@ -133,12 +135,13 @@ def ingest_readings(
         return result
     now = now or timezone.now()
     limit = now + FUTURE_TOLERANCE
-    entities = {
-        row[0]: row[1:]
-        for row in Entity.objects.filter(entity_id__in={r.entity for r in readings if isinstance(r.entity, str)})
-        .values_list("entity_id", "pk", "type", "organization_id")
-        .iterator()
-    }
+    if entities is None:
+        entities = {
+            row[0]: row[1:]
+            for row in Entity.objects.filter(
+                entity_id__in={r.entity for r in readings if isinstance(r.entity, str)}
+            ).values_list("entity_id", "pk", "type", "organization_id")
+        }
     instants: dict[str, datetime | None] = {}
     known: dict[tuple[str, str], bool] = {}
     counts: dict[int, list[Any]] = {}
@@ -154,6 +157,8 @@ def ingest_readings(
         instant: datetime | None = None
         if type(raw_time) is str:
             instant = instants.get(raw_time, None) if raw_time in instants else _fast_instant(raw_time, instants)
+        elif type(raw_time) is datetime and raw_time.utcoffset() is not None:
+            instant = raw_time  # already parsed (the NGSI-LD endpoint checks its input first)
         ok = (
             instant is not None
             and instant <= limit
@@ -177,7 +182,7 @@ def ingest_readings(
             reason = ""
         except ValueError as exc:
             reason = str(exc)
-        if not reason:  # a form the fast path does not take (a datetime object): checked, so keep it
+        if not reason:  # a form the fast path does not take (a datetime subclass): checked, so keep it
             instant_checked, value = check_value(kind, attribute, raw_time, raw_value, now)
             rows[(pk, attribute, instant_checked)] = value
             counts.setdefault(org, [0, 0, instant_checked])[0] += 1
@@ -226,13 +231,19 @@ def _write(rows: dict[tuple[int, str, datetime], float]) -> None:
         if is_postgres():
             _write_postgres(rows)
         else:
-            Observation.objects.bulk_create(
-                [Observation(entity_id=e, attribute=a, observed_at=t, value=v) for (e, a, t), v in rows.items()],
-                batch_size=SQLITE_BATCH,
-                update_conflicts=True,
-                unique_fields=["entity", "attribute", "observed_at"],
-                update_fields=["value"],
-            )
+            _write_sqlite(rows)
+
+
+def _write_sqlite(rows: dict[tuple[int, str, datetime], float]) -> None:
+    """One prepared upsert run for every row (``executemany``), with the times stored as Django stores them."""
+    table = Observation._meta.db_table
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (entity_id, attribute, observed_at, value) VALUES (%s, %s, %s, %s) "  # noqa: S608
+            "ON CONFLICT (entity_id, attribute, observed_at) DO UPDATE SET value = excluded.value",
+            [(e, a, adapt(t), v) for (e, a, t), v in rows.items()],
+        )
 
 
 def _write_postgres(rows: dict[tuple[int, str, datetime], float]) -> None:
