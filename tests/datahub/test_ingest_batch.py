@@ -131,10 +131,33 @@ def test_only_foreign_entities_give_errors_not_a_write(client, key_a, key_b):
     assert Observation.objects.get().value == 1
 
 
+def test_a_key_that_may_not_write_is_refused_except_for_foreign_ids(client, key_b, agency_a, admin_a, make_member):
+    """A key whose holder may not change entities gets 403 for its own ids; ids of others are answered as such."""
+    from cityops.core.services.apikeys import apikey_create
+
+    clerk = make_member(agency_a, "clerk", username="dh-clerk-a")
+    _key, reader_key = apikey_create(actor=admin_a, name="Reader A", user=clerk, organization=agency_a)
+    assert post(client, key_b, [{"id": AQ + "b1", "type": "AirQualityObserved", "PM10": prop(1)}]).status_code == 201
+    mine = post(client, reader_key, [{"id": AQ + "a1", "type": "AirQualityObserved", "PM10": prop(2)}])
+    assert mine.status_code == 403
+    mixed = post(client, reader_key, [{"id": AQ + "a1", "type": "AirQualityObserved", "PM10": prop(2)},
+                                      {"id": AQ + "b1", "type": "AirQualityObserved", "PM10": prop(3)}])  # fmt: skip
+    assert mixed.status_code == 403
+    foreign = post(client, reader_key, [{"id": AQ + "b1", "type": "AirQualityObserved", "PM10": prop(3)}])
+    assert foreign.status_code == 207
+    assert foreign.json()["errors"][0]["error"]["detail"] == "The entity belongs to another organisation."
+    assert list(Entity.objects.values_list("entity_id", flat=True)) == [AQ + "b1"]
+    assert list(Observation.objects.values_list("value", flat=True)) == [1.0]
+
+
 def _batch(entities: int, counter: int, prefix: str = "q") -> list[dict]:
     at = T0 + timedelta(seconds=counter)
     return [
-        {"id": f"{AQ}{prefix}{i}", "type": "AirQualityObserved", **{a: prop(i + k + 0.5, at) for k, a in enumerate(ATTRIBUTES)}}
+        {
+            "id": f"{AQ}{prefix}{i}",
+            "type": "AirQualityObserved",
+            **{a: prop(i + k + 0.5, at) for k, a in enumerate(ATTRIBUTES)},
+        }
         for i in range(entities)
     ]
 

@@ -428,12 +428,12 @@ def connectors_run_due(*, now: datetime | None = None, limit: int = 50) -> int:
 def push_status_record(
     *, kind: str, name: str, per_org: dict[int, tuple[int, int, datetime | None]], error: str = ""
 ) -> None:
-    """Status of a push (MQTT batch, NGSI-LD request): one row per agency whose sensors sent data."""
+    """Status of a push (MQTT batch, NGSI-LD request): one row per agency whose sensors sent data.
+
+    Called once per request or batch, so the usual case is one UPDATE; the row is created on first use.
+    """
     now = timezone.now()
     for organization_id, (stored, rejected, latest) in per_org.items():
-        connector, _created = Connector.objects.get_or_create(
-            organization_id=organization_id, kind=kind, name=name, defaults={"enabled": True}
-        )
         update: dict[str, Any] = {
             "last_run_at": now,
             "last_rows_in": stored + rejected,
@@ -447,4 +447,9 @@ def push_status_record(
             update["last_success_at"] = now
         if latest is not None:
             update["last_observed_at"] = latest
+        if Connector.objects.filter(organization_id=organization_id, kind=kind, name=name).update(**update):
+            continue
+        connector, _created = Connector.objects.get_or_create(
+            organization_id=organization_id, kind=kind, name=name, defaults={"enabled": True}
+        )
         Connector.objects.filter(pk=connector.pk).update(**update)

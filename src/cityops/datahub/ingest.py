@@ -2,8 +2,8 @@
 
 Rows are validated first and every refusal is reported with its reason; the valid rows are then written
 in one bulk upsert (never one INSERT per value), so a bad row never costs the good ones and re-sent data
-overwrites instead of duplicating. On PostgreSQL the rows go through ``COPY`` into a temporary staging
-table and one ``INSERT ... ON CONFLICT DO UPDATE``; on SQLite through one prepared upsert run for every row.
+overwrites instead of duplicating. On PostgreSQL the rows travel as four binary arrays in one
+``INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE``; on SQLite one prepared upsert runs for every row.
 """
 
 from __future__ import annotations
@@ -33,8 +33,6 @@ __all__ = [
 ]
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
-_STAGE = "datahub_observation_stage"
-_STAGE_TYPES = ["int8", "text", "timestamptz", "float8"]
 
 
 @dataclass(frozen=True)
@@ -227,7 +225,8 @@ def _after_write(rows: dict[tuple[int, str, datetime], float]) -> None:
 
 
 def _write(rows: dict[tuple[int, str, datetime], float]) -> None:
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction: one statement, whose failure fails the caller anyway.
+    with transaction.atomic(savepoint=False):
         if is_postgres():
             _write_postgres(rows)
         else:
@@ -247,32 +246,26 @@ def _write_sqlite(rows: dict[tuple[int, str, datetime], float]) -> None:
 
 
 def _write_postgres(rows: dict[tuple[int, str, datetime], float]) -> None:
-    """Binary COPY into a per-session temporary table, then one upsert; the staging rows vanish at commit.
+    """One ``INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE`` whose four arrays travel in binary.
 
-    Binary COPY with declared types skips the server's text parsing of times and numbers; measured at about
-    four times the rows/s of text COPY for the staging step.
+    Binary parameters skip both the client's quoting and the server's parsing of every time and number;
+    measured a little faster than the former ``COPY`` into a staging table followed by the upsert, and
+    it is one statement instead of three, with nothing left to clean up inside a caller's transaction.
+    The statement runs on a server-binding cursor (``%b`` placeholders) wrapped by Django, so it is
+    logged and counted like any other query.
     """
     table = Observation._meta.db_table
-    upsert = (  # both names are constants of this module
+    upsert = (  # the table name is the model's
         f"INSERT INTO {table} (entity_id, attribute, observed_at, value) "  # noqa: S608
-        f"SELECT entity_id, attribute, observed_at, value FROM {_STAGE} "
+        "SELECT * FROM unnest(%b::int8[], %b::text[], %b::timestamptz[], %b::float8[]) "
         "ON CONFLICT (entity_id, attribute, observed_at) DO UPDATE SET value = EXCLUDED.value"
     )
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        # A temporary table lives as long as the database session. It is not cached on the Python side: a
-        # rolled-back transaction (or a test's) takes the CREATE back, and one catalog lookup per batch is cheap.
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} "
-            "(entity_id bigint, attribute text, observed_at timestamptz, value double precision) "
-            "ON COMMIT DELETE ROWS"
-        )
-        with raw.copy(f"COPY {_STAGE} (entity_id, attribute, observed_at, value) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(_STAGE_TYPES)
-            for (entity_id, attribute, instant), value in rows.items():
-                copy.write_row((entity_id, attribute, instant, value))
-        cursor.execute(upsert)
-        if len(connection.atomic_blocks) > 1:
-            # Inside a caller's transaction the commit that empties the staging table is not ours, so empty
-            # it now. DELETE, not TRUNCATE: TRUNCATE gives the table a new file and catalog rows every time.
-            cursor.execute(f"DELETE FROM {_STAGE}")  # noqa: S608 -- a constant name
+    keys = list(rows)
+    params: list[Any] = [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], list(rows.values())]
+    import psycopg  # PostgreSQL only
+
+    connection.ensure_connection()
+    raw: Any = psycopg.Cursor(connection.connection)  # Django's stubs expect its own wrapper here
+    wrapped = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    with wrapped as cursor:
+        cursor.execute(upsert, params)

@@ -242,7 +242,9 @@ def upsert_entities(
 def _foreign_ids(parsed: dict[str, Any], organization: Any) -> set[str]:
     """The ids of the batch that another organisation owns."""
     return set(
-        Entity.objects.filter(entity_id__in=list(parsed)).exclude(organization=organization).values_list("entity_id", flat=True)
+        Entity.objects.filter(entity_id__in=list(parsed))
+        .exclude(organization=organization)
+        .values_list("entity_id", flat=True)
     )
 
 

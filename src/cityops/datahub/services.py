@@ -443,7 +443,7 @@ def entities_write(
     """
     if not system and not policy_for(Entity).can_in(actor, "change", organization):
         raise PermissionDenied(_("You may not write entities for this organisation."))
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside a caller's transaction, its own failure fails the caller
         if is_postgres():
             written = _entities_write_postgres(organization, entities)
         else:
@@ -494,7 +494,7 @@ def _entities_write_postgres(organization: Organization, entities: list[dict[str
         }
         for entity_id in by_id
     ]
-    params = {"now": timezone.now(), "org": organization.pk, "rows": json.dumps(batch)}
+    params: dict[str, Any] = {"now": timezone.now(), "org": organization.pk, "rows": json.dumps(batch)}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = {row[0]: EntityWritten(row[1], row[2], row[3], bool(row[4])) for row in cursor.fetchall()}
