@@ -195,3 +195,23 @@ def test_mqtt_batches_cost_the_same_statements_whatever_their_size(agency_a):
         return len(queries.captured_queries)
 
     assert statements(20, 0) == statements(200, 1) == statements(500, 2)
+
+
+def test_status_row_update_never_relaxes_a_callers_commit(agency_a):
+    """The status row's commit may skip the disk wait, but only when it is its own transaction."""
+    from cityops.core.db import is_postgres
+    from cityops.datahub.connectors import push_status_record
+
+    push_status_record(kind=Connector.Kind.MQTT, name="p/#", per_org={agency_a.pk: (5, 1, T0)})
+    push_status_record(kind=Connector.Kind.MQTT, name="p/#", per_org={agency_a.pk: (3, 0, T1)})
+    status = Connector.objects.get(kind=Connector.Kind.MQTT, name="p/#")
+    assert (status.total_rows, status.last_rows_stored, status.last_rows_rejected, status.last_observed_at) == (
+        8,
+        3,
+        0,
+        T1,
+    )
+    if is_postgres():  # the test runs inside a transaction: a caller's, whose setting must stay as it was
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
