@@ -113,3 +113,39 @@ def test_command_runs_for_a_bounded_time(capsys):
         assert "messages=0" in capsys.readouterr().out
     finally:
         forget_session(f"cityops-test-{run}")
+
+
+def test_acknowledged_only_after_the_batch_is_written(agency_a, monkeypatch):
+    """Acknowledgements leave after the batch's transaction has ended; a failed write acknowledges nothing."""
+    from django.db import IntegrityError, connection
+
+    import cityops.datahub.mqtt as mqtt_module
+
+    Entity.objects.create(organization=agency_a, entity_id=ENTITY, type="AirQualityObserved")
+    ingestor = MqttIngestor(client_id=f"cityops-unit-{uuid.uuid4().hex[:8]}", topic_prefix="p", batch_seconds=0.05)
+    depth = len(connection.atomic_blocks)  # the test's own transaction
+    acks: list[tuple[int, int, int]] = []
+
+    def ack(mid: int, qos: int) -> None:
+        acks.append((mid, Observation.objects.count(), len(connection.atomic_blocks)))
+
+    monkeypatch.setattr(ingestor.client, "ack", ack)
+
+    def message(mid: int) -> tuple[int, int, str, bytes]:
+        body = {"observedAt": (T0 + timedelta(minutes=mid)).isoformat(), "PM10": float(mid)}
+        return mid, 1, f"p/{ENTITY}/attrs", json.dumps(body).encode()
+
+    for mid in (1, 2, 3):
+        ingestor.inbox.put(message(mid))
+    ingestor._one_batch(None)
+    assert acks == [(1, 3, depth), (2, 3, depth), (3, 3, depth)]
+
+    def failing(*args, **kwargs):
+        raise IntegrityError("write failed")
+
+    monkeypatch.setattr(mqtt_module, "ingest_readings", failing)
+    for mid in (4, 5):
+        ingestor.inbox.put(message(mid))
+    with pytest.raises(IntegrityError):
+        ingestor._one_batch(None)
+    assert [mid for mid, _n, _d in acks] == [1, 2, 3]  # 4 and 5 stay unacknowledged: the broker sends them again

@@ -28,12 +28,13 @@ from urllib.parse import urljoin, urlsplit
 import urllib3
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cityops.core import audit
+from cityops.core.db import is_postgres
 from cityops.core.models import Organization
 from cityops.core.permissions import policy_for
 from cityops.core.text import nfc
@@ -428,12 +429,25 @@ def connectors_run_due(*, now: datetime | None = None, limit: int = 50) -> int:
 def push_status_record(
     *, kind: str, name: str, per_org: dict[int, tuple[int, int, datetime | None]], error: str = ""
 ) -> None:
-    """Status of a push (MQTT batch, NGSI-LD request): one row per agency whose sensors sent data."""
+    """Status of a push (MQTT batch, NGSI-LD request): one row per agency whose sensors sent data.
+
+    Called once per request or batch, after the values are committed, so the usual case is one UPDATE (the
+    row is created on first use). On PostgreSQL its commit does not wait for the disk: the status is a
+    summary of writes that are already durable, and a crash can at most lose its last few updates.
+    """
+    own_transaction = not connection.in_atomic_block  # never relax a caller's commit
+    with transaction.atomic():
+        if own_transaction and is_postgres():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        _push_status_update(kind=kind, name=name, per_org=per_org, error=error)
+
+
+def _push_status_update(
+    *, kind: str, name: str, per_org: dict[int, tuple[int, int, datetime | None]], error: str
+) -> None:
     now = timezone.now()
     for organization_id, (stored, rejected, latest) in per_org.items():
-        connector, _created = Connector.objects.get_or_create(
-            organization_id=organization_id, kind=kind, name=name, defaults={"enabled": True}
-        )
         update: dict[str, Any] = {
             "last_run_at": now,
             "last_rows_in": stored + rejected,
@@ -447,4 +461,9 @@ def push_status_record(
             update["last_success_at"] = now
         if latest is not None:
             update["last_observed_at"] = latest
+        if Connector.objects.filter(organization_id=organization_id, kind=kind, name=name).update(**update):
+            continue
+        connector, _created = Connector.objects.get_or_create(
+            organization_id=organization_id, kind=kind, name=name, defaults={"enabled": True}
+        )
         Connector.objects.filter(pk=connector.pk).update(**update)

@@ -2,14 +2,14 @@
 
 Rows are validated first and every refusal is reported with its reason; the valid rows are then written
 in one bulk upsert (never one INSERT per value), so a bad row never costs the good ones and re-sent data
-overwrites instead of duplicating. On PostgreSQL the rows go through ``COPY`` into a temporary staging
-table and one ``INSERT ... ON CONFLICT DO UPDATE``; on SQLite through ``bulk_create(update_conflicts=True)``.
+overwrites instead of duplicating. On PostgreSQL the rows travel as four binary arrays in one
+``INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE``; on SQLite one prepared upsert runs for every row.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,9 +33,6 @@ __all__ = [
 ]
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
-SQLITE_BATCH = 500
-_STAGE = "datahub_observation_stage"
-_STAGE_TYPES = ["int8", "text", "timestamptz", "float8"]
 
 
 @dataclass(frozen=True)
@@ -120,12 +117,15 @@ def ingest_readings(
     *,
     organization_ids: set[int] | None = None,
     now: datetime | None = None,
+    entities: Mapping[str, tuple[int, str, int]] | None = None,
 ) -> IngestResult:
     """Validate and store readings; entities must exist (and belong to ``organization_ids`` when given).
 
-    The loop is the hot path of every connector: time strings are parsed once per distinct string and
-    attribute checks once per (type, attribute), since batches repeat both; refusals fall back to
-    ``check_value`` so their reasons are the same as everywhere else.
+    ``entities`` ({entity id: (pk, type, organization id)}) is for callers that have just written the
+    entities and know their keys; without it they are looked up in one query. The loop is the hot path of
+    every connector: time strings are parsed once per distinct string and attribute checks once per
+    (type, attribute), since batches repeat both; refusals fall back to ``check_value`` so their reasons
+    are the same as everywhere else. The write is one bulk upsert, whatever the batch size.
     """
     readings = list(readings)
     result = IngestResult()
@@ -133,12 +133,13 @@ def ingest_readings(
         return result
     now = now or timezone.now()
     limit = now + FUTURE_TOLERANCE
-    entities = {
-        row[0]: row[1:]
-        for row in Entity.objects.filter(entity_id__in={r.entity for r in readings if isinstance(r.entity, str)})
-        .values_list("entity_id", "pk", "type", "organization_id")
-        .iterator()
-    }
+    if entities is None:
+        entities = {
+            row[0]: row[1:]
+            for row in Entity.objects.filter(
+                entity_id__in={r.entity for r in readings if isinstance(r.entity, str)}
+            ).values_list("entity_id", "pk", "type", "organization_id")
+        }
     instants: dict[str, datetime | None] = {}
     known: dict[tuple[str, str], bool] = {}
     counts: dict[int, list[Any]] = {}
@@ -154,6 +155,8 @@ def ingest_readings(
         instant: datetime | None = None
         if type(raw_time) is str:
             instant = instants.get(raw_time, None) if raw_time in instants else _fast_instant(raw_time, instants)
+        elif type(raw_time) is datetime and raw_time.utcoffset() is not None:
+            instant = raw_time  # already parsed (the NGSI-LD endpoint checks its input first)
         ok = (
             instant is not None
             and instant <= limit
@@ -177,7 +180,7 @@ def ingest_readings(
             reason = ""
         except ValueError as exc:
             reason = str(exc)
-        if not reason:  # a form the fast path does not take (a datetime object): checked, so keep it
+        if not reason:  # a form the fast path does not take (a datetime subclass): checked, so keep it
             instant_checked, value = check_value(kind, attribute, raw_time, raw_value, now)
             rows[(pk, attribute, instant_checked)] = value
             counts.setdefault(org, [0, 0, instant_checked])[0] += 1
@@ -222,46 +225,49 @@ def _after_write(rows: dict[tuple[int, str, datetime], float]) -> None:
 
 
 def _write(rows: dict[tuple[int, str, datetime], float]) -> None:
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction: one statement, whose failure fails the caller anyway.
+    with transaction.atomic(savepoint=False):
         if is_postgres():
             _write_postgres(rows)
         else:
-            Observation.objects.bulk_create(
-                [Observation(entity_id=e, attribute=a, observed_at=t, value=v) for (e, a, t), v in rows.items()],
-                batch_size=SQLITE_BATCH,
-                update_conflicts=True,
-                unique_fields=["entity", "attribute", "observed_at"],
-                update_fields=["value"],
-            )
+            _write_sqlite(rows)
+
+
+def _write_sqlite(rows: dict[tuple[int, str, datetime], float]) -> None:
+    """One prepared upsert run for every row (``executemany``), with the times stored as Django stores them."""
+    table = Observation._meta.db_table
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (entity_id, attribute, observed_at, value) VALUES (%s, %s, %s, %s) "  # noqa: S608
+            "ON CONFLICT (entity_id, attribute, observed_at) DO UPDATE SET value = excluded.value",
+            [(e, a, adapt(t), v) for (e, a, t), v in rows.items()],
+        )
 
 
 def _write_postgres(rows: dict[tuple[int, str, datetime], float]) -> None:
-    """Binary COPY into a per-session temporary table, then one upsert; the staging rows vanish at commit.
+    """One ``INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE`` whose four arrays travel in binary.
 
-    Binary COPY with declared types skips the server's text parsing of times and numbers; measured at about
-    four times the rows/s of text COPY for the staging step.
+    Binary parameters skip both the client's quoting and the server's parsing of every time and number;
+    measured a little faster than the former ``COPY`` into a staging table followed by the upsert, and
+    it is one statement instead of three, with nothing left to clean up inside a caller's transaction.
+    The statement runs on a server-binding cursor (``%b`` placeholders) wrapped by Django, so it is
+    logged and counted like any other query. Rows go in in the unique index's order: consecutive inserts
+    land on the same index pages (an MQTT batch arrives time-major), and concurrent writers of the same
+    keys take their locks in the same order.
     """
     table = Observation._meta.db_table
-    upsert = (  # both names are constants of this module
+    upsert = (  # the table name is the model's
         f"INSERT INTO {table} (entity_id, attribute, observed_at, value) "  # noqa: S608
-        f"SELECT entity_id, attribute, observed_at, value FROM {_STAGE} "
+        "SELECT * FROM unnest(%b::int8[], %b::text[], %b::timestamptz[], %b::float8[]) ORDER BY 1, 2, 3 "
         "ON CONFLICT (entity_id, attribute, observed_at) DO UPDATE SET value = EXCLUDED.value"
     )
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        # A temporary table lives as long as the database session. It is not cached on the Python side: a
-        # rolled-back transaction (or a test's) takes the CREATE back, and one catalog lookup per batch is cheap.
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} "
-            "(entity_id bigint, attribute text, observed_at timestamptz, value double precision) "
-            "ON COMMIT DELETE ROWS"
-        )
-        with raw.copy(f"COPY {_STAGE} (entity_id, attribute, observed_at, value) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(_STAGE_TYPES)
-            for (entity_id, attribute, instant), value in rows.items():
-                copy.write_row((entity_id, attribute, instant, value))
-        cursor.execute(upsert)
-        if len(connection.atomic_blocks) > 1:
-            # Inside a caller's transaction the commit that empties the staging table is not ours, so empty
-            # it now. DELETE, not TRUNCATE: TRUNCATE gives the table a new file and catalog rows every time.
-            cursor.execute(f"DELETE FROM {_STAGE}")  # noqa: S608 -- a constant name
+    keys = list(rows)
+    params: list[Any] = [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], list(rows.values())]
+    import psycopg  # PostgreSQL only
+
+    connection.ensure_connection()
+    raw: Any = psycopg.Cursor(connection.connection)  # Django's stubs expect its own wrapper here
+    wrapped = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    with wrapped as cursor:
+        cursor.execute(upsert, params)

@@ -244,7 +244,9 @@ class Observation(models.Model):
     """One numeric value of one attribute of one entity at one instant; re-sent values overwrite."""
 
     id = models.BigAutoField(primary_key=True)
-    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="observations")
+    # No index of its own: the unique (entity, attribute, observed_at) index leads with the entity and serves
+    # every lookup by entity, and each extra index is paid on every ingested value.
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="observations", db_index=False)
     attribute = models.CharField(max_length=100)
     observed_at = models.DateTimeField()
     value = models.FloatField()

@@ -83,7 +83,7 @@ class MqttIngestor:
         url: str | None = None,
         client_id: str = "cityops-ingest",
         topic_prefix: str = "cityops",
-        batch_size: int = 500,
+        batch_size: int = 5000,
         batch_seconds: float = 1.0,
     ) -> None:
         self.url = urlparse(url or settings.MQTT_URL)

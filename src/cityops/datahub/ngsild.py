@@ -21,6 +21,7 @@ from functools import partial, wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.utils import timezone
@@ -30,7 +31,7 @@ from cityops.core.api.base import ApiError, ApiKeyAuth
 from cityops.datahub.connectors import push_status_record
 from cityops.datahub.ingest import IngestResult, Reading, check_value, ingest_readings, parse_instant
 from cityops.datahub.models import Connector, Entity, Observation
-from cityops.datahub.services import entities_upsert
+from cityops.datahub.services import entities_write
 from cityops.datahub.smartmodels import UNITS, unit_for
 
 __all__ = ["MAX_BATCH", "NgsiError", "upsert_entities", "urlpatterns"]
@@ -210,30 +211,41 @@ def upsert_entities(
             fields["attributes"] = {**before["attributes"], **fields["attributes"]}
             readings = before_readings + readings
         parsed[fields["entity_id"]] = (fields, readings)
-    foreign = set(
+    created: dict[str, bool] = {}
+    result = IngestResult()
+    if not parsed:
+        return created, errors, result
+    with transaction.atomic():  # the entities and their values commit together
+        try:
+            written = entities_write(
+                actor=actor, organization=organization, entities=[f for f, _r in parsed.values()], system=system
+            )
+        except PermissionDenied:
+            # Entities of other agencies are refused for what they are; only a write of the rest is denied.
+            if set(parsed) - _foreign_ids(parsed, organization):
+                raise
+            written = {}
+        for entity_id in sorted(set(parsed) - set(written)):
+            errors.append({"entityId": entity_id, "error": bad("The entity belongs to another organisation.").body()})
+        created = {entity_id: row.created for entity_id, row in written.items()}
+        result = ingest_readings(
+            [Reading(eid, attr, instant, value) for eid in written for attr, instant, value, _u in parsed[eid][1]],
+            organization_ids={organization.pk},
+            now=now,
+            entities={eid: (row.pk, row.type, row.organization_id) for eid, row in written.items()},
+        )
+    for rejection in result.rejected:
+        errors.append({"entityId": rejection.entity, "error": bad(f"{rejection.attribute}: {rejection.reason}").body()})
+    return created, errors, result
+
+
+def _foreign_ids(parsed: dict[str, Any], organization: Any) -> set[str]:
+    """The ids of the batch that another organisation owns."""
+    return set(
         Entity.objects.filter(entity_id__in=list(parsed))
         .exclude(organization=organization)
         .values_list("entity_id", flat=True)
     )
-    for entity_id in sorted(foreign):
-        errors.append({"entityId": entity_id, "error": bad("The entity belongs to another organisation.").body()})
-        del parsed[entity_id]
-    created: dict[str, bool] = {}
-    result = IngestResult()
-    if parsed:
-        created = entities_upsert(
-            actor=actor, organization=organization, entities=[f for f, _r in parsed.values()], system=system
-        )
-        result = ingest_readings(
-            [Reading(eid, attr, instant, value) for eid, (_f, rs) in parsed.items() for attr, instant, value, _u in rs],
-            organization_ids={organization.pk},
-            now=now,
-        )
-        for rejection in result.rejected:
-            errors.append(
-                {"entityId": rejection.entity, "error": bad(f"{rejection.attribute}: {rejection.reason}").body()}
-            )
-    return created, errors, result
 
 
 @ngsi_view({"POST"})

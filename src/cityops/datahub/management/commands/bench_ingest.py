@@ -1,7 +1,7 @@
 """``cityops bench-ingest``: values/s of the ingest path beside a raw ``COPY`` of the same rows (PostgreSQL).
 
 Creates throw-away entities under a dedicated organisation-less prefix, measures ``ingest_readings`` in
-batches (NGSI-LD/MQTT path: validation + staging COPY + upsert) and a bare ``COPY`` into a copy of the
+batches (NGSI-LD/MQTT path: validation + one-statement upsert) and a bare ``COPY`` into a copy of the
 observation table, prints both and the ratio (DESIGN.md §7: ≥ 50,000 values/s and ≥ 30 % of COPY), then
 removes what it created. Both sides commit once per batch
 into a logged, indexed table. Run it against a scratch database, never production.

@@ -16,7 +16,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--client-id", default="cityops-ingest", help="Fixed id: the broker keeps its session.")
         parser.add_argument("--topic-prefix", default="cityops")
-        parser.add_argument("--batch-size", type=int, default=500, help="Values per write (default 500).")
+        parser.add_argument("--batch-size", type=int, default=5000, help="Values per write (default 5000).")
         parser.add_argument("--batch-seconds", type=float, default=1.0, help="Longest wait before a write.")
         parser.add_argument("--max-seconds", type=float, default=None, help="Stop after this long (tests, cron).")
 
