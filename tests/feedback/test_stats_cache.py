@@ -1,0 +1,115 @@
+"""The statistics page from the cache: the same figures, per reader, renewed by every write they count."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from cityops.core.choices import Role
+from cityops.feedback import services
+from cityops.feedback.choices import CLOSED_STATUSES
+from cityops.feedback.models import Request
+from cityops.feedback.selectors import data_version, statistics, statistics_cached
+from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def _published(req, desk_user, staff_b, agency_b):
+    req = services.request_verify(actor=desk_user, request=req)
+    req = services.request_assign(actor=desk_user, request=req, agency=agency_b)
+    req = services.request_accept(actor=staff_b, request=req)
+    req = services.request_resolve(actor=staff_b, request=req, answer="Xong")
+    return services.request_publish(actor=desk_user, request=req)
+
+
+@pytest.fixture
+def handled(submit, desk_user, staff_b, agency_b):
+    done = _published(submit(), desk_user, staff_b, agency_b)
+    services.request_rate(actor=None, request=done, score=5)
+    late = submit()
+    Request.objects.filter(pk=late.pk).update(deadline=timezone.now() - timedelta(days=1))
+    return done
+
+
+def _page(client, user) -> str:
+    client.force_login(user)
+    return CSRF.sub("", client.get(reverse("feedback:staff_stats")).content.decode())
+
+
+def test_cached_statistics_equal_the_direct_figures(handled, desk_user, staff_a, staff_b):
+    for user in (desk_user, staff_a, staff_b):
+        direct = statistics(actor=user)
+        direct["by_status"] = [(str(label), n) for label, n in direct["by_status"]]
+        assert statistics_cached(actor=user) == direct
+        assert statistics_cached(actor=user) == direct  # the second one from the cache
+
+
+def test_stats_page_is_the_same_with_and_without_the_cache(client, handled, desk_user, settings):
+    settings.FEEDBACK_CACHE_SECONDS = 0
+    plain = _page(client, desk_user)
+    settings.FEEDBACK_CACHE_SECONDS = 60
+    assert _page(client, desk_user) == plain and _page(client, desk_user) == plain
+
+
+def test_a_cached_view_counts_nothing_again(client, handled, desk_user):
+    """Once cached, the page reads the reports only through the one version statement (three maxima)."""
+    _page(client, desk_user)
+    with CaptureQueriesContext(connection) as queries:
+        _page(client, desk_user)
+    on_reports = [q["sql"] for q in queries.captured_queries if "feedback_r" in q["sql"]]
+    assert len(on_reports) == 1 and on_reports[0].count("MAX(") == 3, on_reports
+
+
+def test_one_agency_never_gets_anothers_cached_figures(handled, staff_a, staff_b):
+    assert statistics_cached(actor=staff_b)["total"] == 1
+    assert statistics_cached(actor=staff_a)["total"] == 0
+    assert statistics_cached(actor=staff_a)["by_agency"] == []
+    assert statistics_cached(actor=staff_b)["total"] == 1
+
+
+def test_writes_show_up_on_the_next_view(submit, handled, desk_user, staff_b, agency_b):
+    first = statistics_cached(actor=desk_user)
+    assert first["total"] == 2 and first["ratings"] == 1
+    new = submit()
+    assert statistics_cached(actor=desk_user)["total"] == 3  # a new report
+    services.request_verify(actor=desk_user, request=new)
+    by_status = dict(statistics_cached(actor=desk_user)["by_status"])
+    assert by_status["Đã xác minh"] == 1  # a workflow step
+    other = _published(submit(), desk_user, staff_b, agency_b)
+    services.request_rate(actor=None, request=other, score=2)
+    stats = statistics_cached(actor=desk_user)
+    assert stats["ratings"] == 2 and stats["average_rating"] == 3.5  # a rating
+
+
+def test_a_new_membership_changes_the_key(handled, staff_a, agency_b):
+    assert statistics_cached(actor=staff_a)["total"] == 0
+    MembershipFactory(user=staff_a, organization=agency_b, role=Role.SPECIALIST)
+    from cityops.core.permissions import forget_memberships
+
+    forget_memberships(staff_a)
+    assert statistics_cached(actor=staff_a)["total"] == 1
+
+
+def test_data_version_moves_with_reports_steps_and_ratings(submit, desk_user):
+    start = data_version()
+    req = submit()
+    after_submit = data_version()
+    services.request_verify(actor=desk_user, request=req)
+    after_step = data_version()
+    assert len({start, after_submit, after_step}) == 3
+
+
+def test_open_deadline_index_names_exactly_the_closed_statuses():
+    """The partial index behind the overdue queue and counts must leave out exactly the closed statuses."""
+    index = next(i for i in Request._meta.indexes if i.name == "feedback_req_open_deadline")
+    _lookup, statuses = index.condition.children[0]
+    assert index.condition.negated and set(statuses) == set(CLOSED_STATUSES)
