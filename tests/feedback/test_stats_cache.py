@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from cityops.core.choices import Role
 from cityops.feedback import services
-from cityops.feedback.choices import CLOSED_STATUSES
+from cityops.feedback.choices import CLOSED_STATUSES, Status
 from cityops.feedback.models import Request
 from cityops.feedback.selectors import data_version, statistics, statistics_cached
 from tests.factories import MembershipFactory
@@ -113,3 +113,48 @@ def test_open_deadline_index_names_exactly_the_closed_statuses():
     index = next(i for i in Request._meta.indexes if i.name == "feedback_req_open_deadline")
     _lookup, statuses = index.condition.children[0]
     assert index.condition.negated and set(statuses) == set(CLOSED_STATUSES)
+
+
+def _statistics_one_query_each(*, actor, since=None, until=None):
+    """The figures as they were counted before the per-status pass: one statement per figure."""
+    from django.db.models import Count, F
+
+    qs = Request.objects.for_user(actor, "view")
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    if until is not None:
+        qs = qs.filter(created_at__lt=until)
+    published = qs.filter(status="published", deadline__isnull=False)
+    return {
+        "total": qs.count(),
+        "by_status": [
+            (row["status"], row["n"]) for row in qs.values("status").annotate(n=Count("id")).order_by("status")
+        ],
+        "published": published.count(),
+        "on_time": published.filter(closed_at__lte=F("deadline")).count(),
+        "overdue": qs.exclude(status__in=CLOSED_STATUSES).filter(deadline__lt=timezone.now()).count(),
+    }
+
+
+def test_per_status_pass_counts_what_one_query_each_counted(submit, desk_user, staff_a, staff_b, agency_b):
+    on_time = _published(submit(), desk_user, staff_b, agency_b)
+    late = _published(submit(), desk_user, staff_b, agency_b)
+    Request.objects.filter(pk=late.pk).update(deadline=late.closed_at - timedelta(hours=1))
+    no_deadline = _published(submit(), desk_user, staff_b, agency_b)
+    Request.objects.filter(pk=no_deadline.pk).update(deadline=None)
+    for _ in range(2):
+        overdue = submit()
+        Request.objects.filter(pk=overdue.pk).update(deadline=timezone.now() - timedelta(days=1))
+    rejected = services.request_reject(actor=desk_user, request=submit(), reason="Sai chỗ")
+    Request.objects.filter(pk=rejected.pk).update(deadline=timezone.now() - timedelta(days=1))  # closed: not overdue
+    submit()
+    services.request_rate(actor=None, request=on_time, score=4)
+    labels = dict(Status.choices)
+    windows = [(None, None), (timezone.now() - timedelta(hours=1), None), (None, timezone.now() - timedelta(days=1))]
+    for user in (desk_user, staff_a, staff_b):
+        for since, until in windows:
+            stats = statistics(actor=user, since=since, until=until)
+            reference = _statistics_one_query_each(actor=user, since=since, until=until)
+            reference["by_status"] = [(labels.get(status, status), n) for status, n in reference["by_status"]]
+            assert {key: stats[key] for key in reference} == reference
+    assert statistics(actor=desk_user)["overdue"] == 2 and statistics(actor=desk_user)["on_time"] == 1
