@@ -117,7 +117,9 @@ def test_open_deadline_index_names_exactly_the_closed_statuses():
 
 def _statistics_one_query_each(*, actor, since=None, until=None):
     """The figures as they were counted before the per-status pass: one statement per figure."""
-    from django.db.models import Count, F
+    from django.db.models import Avg, Count, F, Q
+
+    from cityops.feedback.models import Rating
 
     qs = Request.objects.for_user(actor, "view")
     if since is not None:
@@ -125,7 +127,13 @@ def _statistics_one_query_each(*, actor, since=None, until=None):
     if until is not None:
         qs = qs.filter(created_at__lt=until)
     published = qs.filter(status="published", deadline__isnull=False)
+    ratings = Rating.objects.filter(request__in=qs.values("pk")).aggregate(
+        n=Count("id"), avg=Avg("score"), satisfied=Count("id", filter=Q(score__gte=4))
+    )
     return {
+        "ratings": ratings["n"],
+        "average_rating": round(ratings["avg"], 2) if ratings["avg"] is not None else None,
+        "satisfaction_rate": round(100 * ratings["satisfied"] / ratings["n"], 1) if ratings["n"] else None,
         "total": qs.count(),
         "by_status": [
             (row["status"], row["n"]) for row in qs.values("status").annotate(n=Count("id")).order_by("status")
@@ -149,6 +157,8 @@ def test_per_status_pass_counts_what_one_query_each_counted(submit, desk_user, s
     Request.objects.filter(pk=rejected.pk).update(deadline=timezone.now() - timedelta(days=1))  # closed: not overdue
     submit()
     services.request_rate(actor=None, request=on_time, score=4)
+    services.request_rate(actor=None, request=late, score=2)
+    services.request_rate(actor=None, request=no_deadline, score=5)
     labels = dict(Status.choices)
     windows = [(None, None), (timezone.now() - timedelta(hours=1), None), (None, timezone.now() - timedelta(days=1))]
     for user in (desk_user, staff_a, staff_b):

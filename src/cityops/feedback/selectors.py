@@ -262,9 +262,7 @@ def duplicate_candidates(
 
 def statistics(*, actor: Any, since: dt.datetime | None = None, until: dt.datetime | None = None) -> dict[str, Any]:
     """Counts by status, category and agency, on-time and satisfaction rates, over what the actor may see."""
-    from django.db.models import Avg, Count, F, Q
-
-    from cityops.feedback.models import Rating
+    from django.db.models import Count, F, Q, Sum
 
     qs = Request.objects.for_user(actor, "view")
     if since is not None:
@@ -273,7 +271,8 @@ def statistics(*, actor: Any, since: dt.datetime | None = None, until: dt.dateti
         qs = qs.filter(created_at__lt=until)
     labels = dict(Status.choices)
     now = timezone.now()
-    # One pass per status gives the total, the published and on-time answers and the overdue count too.
+    # One pass per status gives the total, the published and on-time answers, the overdue count and the
+    # ratings (one per request at most, so the join adds no rows).
     per_status = list(
         qs.values("status")
         .annotate(
@@ -281,6 +280,9 @@ def statistics(*, actor: Any, since: dt.datetime | None = None, until: dt.dateti
             with_deadline=Count("id", filter=Q(deadline__isnull=False)),
             on_time=Count("id", filter=Q(deadline__isnull=False, closed_at__lte=F("deadline"))),
             overdue=Count("id", filter=Q(deadline__lt=now)),
+            rated=Count("rating"),
+            score_sum=Sum("rating__score"),
+            satisfied=Count("rating", filter=Q(rating__score__gte=4)),
         )
         .order_by("status")
     )
@@ -294,9 +296,9 @@ def statistics(*, actor: Any, since: dt.datetime | None = None, until: dt.dateti
     )
     by_agency = list(qs.values("organization__name").annotate(n=Count("id")).order_by("-n", "organization__name"))
     by_area = list(qs.values("area__name").annotate(n=Count("id")).order_by("-n", "area__name"))
-    ratings = Rating.objects.filter(request__in=qs.values("pk")).aggregate(
-        n=Count("id"), avg=Avg("score"), satisfied=Count("id", filter=Q(score__gte=4))
-    )
+    rated = sum(row["rated"] for row in per_status)
+    score_sum = sum(row["score_sum"] or 0 for row in per_status)
+    satisfied = sum(row["satisfied"] for row in per_status)
     return {
         "total": sum(row["n"] for row in per_status),
         "by_status": by_status,
@@ -307,9 +309,9 @@ def statistics(*, actor: Any, since: dt.datetime | None = None, until: dt.dateti
         "on_time": on_time,
         "on_time_rate": round(100 * on_time / done, 1) if done else None,
         "overdue": overdue,
-        "ratings": ratings["n"],
-        "average_rating": round(ratings["avg"], 2) if ratings["avg"] is not None else None,
-        "satisfaction_rate": round(100 * ratings["satisfied"] / ratings["n"], 1) if ratings["n"] else None,
+        "ratings": rated,
+        "average_rating": round(score_sum / rated, 2) if rated else None,
+        "satisfaction_rate": round(100 * satisfied / rated, 1) if rated else None,
     }
 
 
