@@ -146,3 +146,20 @@ def test_reports_layer_json_is_valid_and_bounded(client, world):
     client.force_login(world.leader)
     data = json.loads(reports(client).content)
     assert data["layer"] == "reports" and len(data["features"]) <= selectors.MAX_FEATURES
+
+
+def test_sensor_titles_read_from_the_name_attribute_alone(client, world):
+    """The layer reads only ``attributes.name``: a Property, a bare string, or none (the id's last part)."""
+    from cityops.datahub.models import Entity
+
+    Entity.objects.create(organization=world.agency_a, entity_id="urn:ngsi-ld:AirQualityObserved:bare",
+                          type="AirQualityObserved", latitude=21.1, longitude=106.1,
+                          attributes={"name": "Trạm chợ"})  # fmt: skip
+    Entity.objects.create(organization=world.agency_a, entity_id="urn:ngsi-ld:AirQualityObserved:anon-7",
+                          type="AirQualityObserved", latitude=21.1, longitude=106.1, attributes={})  # fmt: skip
+    client.force_login(world.leader)
+    features = client.get(reverse("dashboard:layer", kwargs={"key": "sensors"})).json()["features"]
+    titles = {f["properties"]["title"] for f in features}
+    assert {"tram-a", f"{SECRET_B}-tram", "Trạm chợ", "anon-7"} == titles
+    urls = {f["properties"]["url"] for f in features}
+    assert reverse("dashboard:sensor", kwargs={"pk": world.sensor_a.pk}) in urls
