@@ -157,3 +157,40 @@ def test_sensor_titles_read_from_the_name_attribute_alone(client, world):
     assert {"tram-a", f"{SECRET_B}-tram", "Trạm chợ", "anon-7"} == titles
     urls = {f["properties"]["url"] for f in features}
     assert reverse("dashboard:sensor", kwargs={"pk": world.sensor_a.pk}) in urls
+
+
+def test_queue_tile_counts_equal_one_count_each(world, settings):
+    """The tile's single pass over open reports counts what four separate counts counted."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cityops.feedback import selectors as fs
+    from cityops.feedback.choices import Status
+    from cityops.feedback.models import Request
+
+    settings.FEEDBACK_CACHE_SECONDS = 0
+    late = request_submit(actor=None, category=world.report_a.category, description="Quá hạn", lat="21.18",
+                          long="106.07")  # fmt: skip
+    Request.objects.filter(pk=late.pk).update(deadline=timezone.now() - dt.timedelta(days=2))
+    closed_late = request_reject(
+        actor=world.operator,
+        request=request_submit(actor=None, category=world.report_b.category, description="Sai", lat="21.19",
+                               long="106.08"),
+        reason="Không thuộc thẩm quyền",
+    )  # fmt: skip
+    Request.objects.filter(pk=closed_late.pk).update(deadline=timezone.now() - dt.timedelta(days=2))
+    now = timezone.now()
+    start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    for user in (world.leader, world.operator, world.staff_a, world.staff_b, world.head_a):
+        scoped = fs.request_list(actor=user).order_by()
+        open_requests = scoped.filter(status__in=selectors.OPEN_STATUSES)
+        expected = {
+            "open": open_requests.count(),
+            "overdue": open_requests.filter(deadline__lt=now).count(),
+            "new_today": scoped.filter(created_at__gte=start_of_day).count(),
+            "at_desk": scoped.filter(status__in=[Status.SUBMITTED, Status.VERIFIED]).count(),
+        }
+        tile = selectors.feedback_summary(user=user)
+        assert {key: tile[key] for key in expected} == expected
+    assert selectors.feedback_summary(user=world.leader)["overdue"] == 1
