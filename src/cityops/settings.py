@@ -410,6 +410,10 @@ FEEDBACK_RATE_LIMIT_PER_KEY = env_int("FEEDBACK_RATE_LIMIT_PER_KEY", 1000)
 # container tells it cheaply (MP4/MOV), its duration.
 FEEDBACK_VIDEO_MAX_BYTES = env_int("FEEDBACK_VIDEO_MAX_BYTES", 20 * 1024 * 1024)
 FEEDBACK_VIDEO_MAX_SECONDS = env_int("FEEDBACK_VIDEO_MAX_SECONDS", 120)
+# Seconds the scoped report counts (statistics page, dashboard queue tile, report markers) are kept in the cache.
+# Any new report, workflow step or rating starts a new version at once; this bounds what only time changes
+# (a report passing its deadline). 0 switches the cache off.
+FEEDBACK_CACHE_SECONDS = env_int("FEEDBACK_CACHE_SECONDS", 60)
 # Open311 discovery: the jurisdiction id (default: the host of SITE_URL) and the contact shown to clients.
 OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "")
 OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "")

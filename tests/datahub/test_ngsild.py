@@ -217,3 +217,20 @@ def test_temporal_queries(client, key_a):
     assert_problem(get(client, key_a, url, timerel="between", timeAt=at6, endTimeAt=at3), 400, "BadRequestData")
     assert_problem(get(client, key_a, url, lastN=0), 400, "BadRequestData")
     assert_problem(get(client, key_a, "temporal/entities/urn:ngsi-ld:X:none"), 404, "ResourceNotFound")
+
+
+def test_temporal_query_reads_attribute_names_once_each(client, key_a):
+    """The attribute list is one row per attribute, not one per reading (the model's ordering is dropped)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(6):
+        at = T0 + timedelta(hours=i)
+        pm25 = {"type": "Property", "value": 1.0, "observedAt": at.isoformat()}
+        post(client, key_a, [air("names", *CENTRE, float(i), at=at, PM25=pm25)])
+    url = "temporal/entities/urn:ngsi-ld:AirQualityObserved:names"
+    with CaptureQueriesContext(connection) as queries:
+        body = get(client, key_a, url, lastN=2).json()
+    assert [len(body["PM10"]), len(body["PM25"])] == [2, 2]
+    distinct = [q["sql"] for q in queries.captured_queries if "DISTINCT" in q["sql"]]
+    assert len(distinct) == 1 and "observed_at" not in distinct[0].split("FROM")[0]

@@ -29,6 +29,7 @@ register_layer(
         colour_property="group",
         legend=selectors.report_legend(),
         order=20,
+        serialised=lambda user, params: selectors.report_features_json(user=user, params=params),
     )
 )
 register_layer(

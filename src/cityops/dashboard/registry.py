@@ -24,6 +24,8 @@ class MapLayer:
     ``features(user, params)`` returns GeoJSON Features the user may see; ``params`` holds the request's filter
     values (``bbox`` as four floats west,south,east,north, ``since``, ...) and may be ignored.
     ``legend`` maps a property value to a (label, CSS colour) pair shown in the layer's legend.
+    ``serialised(user, params)``, when given, returns the same features already as a JSON array (at most the
+    dashboard's ``MAX_FEATURES``), for a layer that builds or caches its JSON itself; the view then uses it.
     """
 
     key: str  # letters, digits, "-" and "_" (it is part of a URL); prefix it with the app, e.g. "operations-incidents"
@@ -33,6 +35,7 @@ class MapLayer:
     legend: dict[str, tuple[Any, str]] = field(default_factory=dict)
     order: int = 100
     default_on: bool = True
+    serialised: Callable[[Any, dict[str, Any]], str] | None = None
 
 
 @dataclass(frozen=True)

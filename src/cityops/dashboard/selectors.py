@@ -8,11 +8,13 @@ thousand rows per period); citizen reports come from the feedback selectors with
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -49,6 +51,7 @@ __all__ = [
     "indicator_choices",
     "periods",
     "report_features",
+    "report_features_json",
     "sensor_exceedances",
     "sensor_features",
     "sensor_get",
@@ -302,27 +305,40 @@ OPEN_STATUSES = [status for status in Status.values if status not in CLOSED_STAT
 
 
 def feedback_summary(*, user: Any) -> dict[str, Any]:
-    """Counts for the feedback queue tile, over the reports the reader may see.
+    """Counts for the feedback queue tile, over the reports the reader may see (cached per reader, see
+    ``feedback.selectors.cached_for_actor``: a new report or workflow step shows at once, a report passing its
+    deadline within ``FEEDBACK_CACHE_SECONDS``).
 
-    Open reports are named by their statuses (an ``IN`` list), so the ``(status, created_at)`` index serves
-    the counts even with hundreds of thousands of closed reports.
+    Open, overdue and at-the-desk come from one read of the open reports' partial index (``deadline, id`` with
+    the scope columns and status included), however many closed reports there are; new today from the
+    ``created_at`` index.
     """
     now = timezone.now()
     start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    scoped = feedback_selectors.request_list(actor=user).order_by()
-    open_requests = scoped.filter(status__in=OPEN_STATUSES)
-    return {
-        "open": open_requests.count(),
-        "overdue": open_requests.filter(deadline__lt=now).count(),
-        "new_today": scoped.filter(created_at__gte=start_of_day).count(),
-        "at_desk": scoped.filter(status__in=[Status.SUBMITTED, Status.VERIFIED]).count(),
-        "queue_url": reverse("feedback:staff_queue"),
-    }
+
+    def compute() -> dict[str, int]:
+        scoped = feedback_selectors.request_list(actor=user).order_by()
+        # Reports at the desk are open too, so one read of the open reports' index gives three counts.
+        counts = scoped.filter(status__in=OPEN_STATUSES).aggregate(
+            open=Count("id"),
+            overdue=Count("id", filter=Q(deadline__lt=now)),
+            at_desk=Count("id", filter=Q(status__in=[Status.SUBMITTED, Status.VERIFIED])),
+        )
+        return {
+            "open": counts["open"],
+            "overdue": counts["overdue"],
+            "new_today": scoped.filter(created_at__gte=start_of_day).count(),
+            "at_desk": counts["at_desk"],
+        }
+
+    counts = feedback_selectors.cached_for_actor(
+        "dashboard-queue", actor=user, parts=(start_of_day.isoformat(),), compute=compute
+    )
+    return {**counts, "queue_url": reverse("feedback:staff_queue")}
 
 
-def report_features(*, user: Any, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """Citizen reports the reader may see as GeoJSON points, newest first, coloured by their stage."""
-    now = timezone.now()
+def _report_rows(*, user: Any, params: dict[str, Any], now: dt.datetime) -> list[tuple[Any, ...]]:
+    """The layer's rows, newest first: every open report and the recently closed ones, at most MAX_FEATURES."""
     days = params.get("days") or 30
     base = feedback_selectors.request_list(actor=user).filter(lat__isnull=False, long__isnull=False)
     bbox = params.get("bbox")
@@ -333,40 +349,65 @@ def report_features(*, user: Any, params: dict[str, Any]) -> list[dict[str, Any]
               "category__name_en")  # fmt: skip
     # Two indexed, bounded reads instead of one OR: every open report, and the recently closed ones.
     open_rows = list(
-        base.filter(status__in=OPEN_STATUSES).order_by("-created_at", "-id").values(*fields)[:MAX_FEATURES]
+        base.filter(status__in=OPEN_STATUSES).order_by("-created_at", "-id").values_list(*fields)[:MAX_FEATURES]
     )
     closed_rows = list(
         base.filter(status__in=list(CLOSED_STATUSES), created_at__gte=now - dt.timedelta(days=days))
         .order_by("-created_at", "-id")
-        .values(*fields)[:MAX_FEATURES]
+        .values_list(*fields)[:MAX_FEATURES]
     )
-    rows = sorted(open_rows + closed_rows, key=lambda row: (row["created_at"], row["pk"]), reverse=True)[:MAX_FEATURES]
-    labels = dict(Status.choices)
-    features = []
+    return sorted(open_rows + closed_rows, key=lambda row: (row[6], row[0]), reverse=True)[:MAX_FEATURES]
+
+
+def report_features(*, user: Any, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Citizen reports the reader may see as GeoJSON points, newest first, coloured by their stage."""
+    now = timezone.now()
+    rows = _report_rows(user=user, params=params, now=now)
+    labels = {status: str(label) for status, label in Status.choices}
+    # One reverse() for the layer: the detail URL differs only by the primary key.
+    marker = 987654321987
+    url_head, url_tail = reverse("feedback:staff_detail", kwargs={"pk": marker}).split(str(marker))
     vietnamese = (get_language() or "vi").startswith("vi")
-    for row in rows:
-        overdue = bool(row["deadline"] and row["deadline"] < now and row["status"] not in CLOSED_STATUSES)
-        group = _report_group(row["status"], overdue)
+    closed = CLOSED_STATUSES
+    features = []
+    for pk, code, status, lat, long, deadline, created_at, name_vi, name_en in rows:
+        overdue = bool(deadline and deadline < now and status not in closed)
         features.append(
             {
                 "type": "Feature",
-                "id": f"request-{row['pk']}",
-                "geometry": {"type": "Point", "coordinates": [float(row["long"] or 0), float(row["lat"] or 0)]},
+                "id": f"request-{pk}",
+                "geometry": {"type": "Point", "coordinates": [float(long or 0), float(lat or 0)]},
                 "properties": {
-                    "title": row["tracking_code"],
-                    "category": row["category__name_vi"]
-                    if vietnamese
-                    else (row["category__name_en"] or row["category__name_vi"]),
-                    "status": row["status"],
-                    "status_label": str(labels.get(row["status"], row["status"])),
-                    "group": group,
+                    "title": code,
+                    "category": name_vi if vietnamese else (name_en or name_vi),
+                    "status": status,
+                    "status_label": labels.get(status, status),
+                    "group": _report_group(status, overdue),
                     "overdue": overdue,
-                    "url": reverse("feedback:staff_detail", kwargs={"pk": row["pk"]}),
-                    "created_at": row["created_at"].isoformat(),
+                    "url": f"{url_head}{pk}{url_tail}",
+                    "created_at": created_at.isoformat(),
                 },
             }
         )
     return features
+
+
+def report_features_json(*, user: Any, params: dict[str, Any]) -> str:
+    """``report_features`` already serialised as a JSON array, cached per reader, language and filters.
+
+    The markers of a busy province are megabytes of JSON; serialising them once per reader and version of
+    the reports (``feedback.selectors.cached_for_actor``) keeps the layer's every-minute refresh cheap. A new
+    report or workflow step shows on the next fetch; the overdue colour follows the clock within
+    ``FEEDBACK_CACHE_SECONDS``.
+    """
+    bbox = params.get("bbox")
+    parts = (get_language(), tuple(bbox) if bbox else None, params.get("days") or 30, MAX_FEATURES)
+    return feedback_selectors.cached_for_actor(
+        "dashboard-reports",
+        actor=user,
+        parts=parts,
+        compute=lambda: json.dumps(report_features(user=user, params=params)[:MAX_FEATURES], cls=DjangoJSONEncoder),
+    )
 
 
 # --- sensors -----------------------------------------------------------------------------------------------
@@ -379,8 +420,9 @@ def sensor_features(*, user: Any, params: dict[str, Any]) -> list[dict[str, Any]
     if bbox:
         west, south, east, north = bbox
         qs = qs.filter(latitude__gte=south, latitude__lte=north, longitude__gte=west, longitude__lte=east)
+    # Only the name out of each sensor's attributes, decoded by the database rather than the whole document here.
     entities = list(
-        qs.order_by("id").values("pk", "entity_id", "type", "latitude", "longitude", "attributes")[:MAX_FEATURES]
+        qs.order_by("id").values("pk", "entity_id", "type", "latitude", "longitude", "attributes__name")[:MAX_FEATURES]
     )
     latest: dict[int, dict[str, tuple[float, dt.datetime]]] = defaultdict(dict)
     for row in SensorLatest.objects.filter(entity_id__in=[e["pk"] for e in entities]).values_list(
@@ -388,13 +430,15 @@ def sensor_features(*, user: Any, params: dict[str, Any]) -> list[dict[str, Any]
     ):
         latest[row[0]][row[1]] = (row[2], row[3])
     stale_before = timezone.now() - dt.timedelta(hours=3)
+    marker = 987654321987
+    url_head, url_tail = reverse("dashboard:sensor", kwargs={"pk": marker}).split(str(marker))
     features = []
     for entity in entities:
         primary = bands.PRIMARY.get(entity["type"], "")
         reading = latest[entity["pk"]].get(primary)
         value = reading[0] if reading and reading[1] >= stale_before else None
         band = bands.judge(primary, value)
-        name = (entity["attributes"] or {}).get("name", {})
+        name = entity["attributes__name"]
         name = name.get("value") if isinstance(name, dict) else name
         features.append(
             {
@@ -410,7 +454,7 @@ def sensor_features(*, user: Any, params: dict[str, Any]) -> list[dict[str, Any]
                     "band_label": str(band.label),
                     "colour": band.colour,
                     "observed_at": reading[1].isoformat() if reading else None,
-                    "url": reverse("dashboard:sensor", kwargs={"pk": entity["pk"]}),
+                    "url": f"{url_head}{entity['pk']}{url_tail}",
                 },
             }
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from functools import wraps
@@ -181,6 +182,10 @@ def layer(request: HttpRequest, key: str) -> HttpResponse:
         return _bad_request(str(exc))
     if key == "sensors":
         services.sensor_latest_refresh()
+    if found.serialised is not None:
+        # The same document JsonResponse writes, around features the layer serialised (or cached) itself.
+        body = '{"type": "FeatureCollection", "features": ' + found.serialised(request.user, params)
+        return HttpResponse(body + ", " + json.dumps({"layer": key})[1:], content_type="application/json")
     features = found.features(request.user, params)[: selectors.MAX_FEATURES]
     return JsonResponse({"type": "FeatureCollection", "features": features, "layer": key})
 

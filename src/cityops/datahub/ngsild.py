@@ -502,7 +502,9 @@ def temporal_entity(request: HttpRequest, entity_id: str) -> HttpResponse:
     if attrs:
         observations = observations.filter(attribute__in=attrs)
     last_n = _int_param(request, "lastN", 0, 1, MAX_TEMPORAL_INSTANCES) if "lastN" in request.GET else 0
-    names = sorted(set(observations.values_list("attribute", flat=True).distinct()))
+    # order_by() drops the model's ordering, which would put observed_at into the DISTINCT (every row back);
+    # the names are sorted here, by code point, as before.
+    names = sorted(observations.order_by().values_list("attribute", flat=True).distinct())
     temporal_values = request.GET.get("options") == "temporalValues"
     body: dict[str, Any] = {"id": entity.entity_id, "type": entity.type}
     for name in names:

@@ -192,7 +192,17 @@ class Request(TenantScopedModel):
         ordering = ["-created_at", "-id"]
         verbose_name = _("citizen request")
         verbose_name_plural = _("citizen requests")
-        indexes = [models.Index(fields=["status", "created_at"], name="feedback_request_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="feedback_request_status_idx"),
+            # Open reports by deadline (overdue queue and counts): a walk in deadline order that stops at a
+            # page, and counts read from the index alone (scope columns included; PostgreSQL only).
+            models.Index(
+                fields=["deadline", "id"],
+                include=["organization", "reporter", "status"],
+                condition=~models.Q(status__in=["duplicate", "merged", "published", "rejected"]),
+                name="feedback_req_open_deadline",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(models.Q(lat__isnull=True) & models.Q(long__isnull=True))

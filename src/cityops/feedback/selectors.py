@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import hashlib
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from cityops.core.models import Organization
-from cityops.core.permissions import NotFoundOrForbidden, get_for_user
+from cityops.core.permissions import NotFoundOrForbidden, get_for_user, memberships_of
 from cityops.core.text import search_terms
 from cityops.feedback.choices import CLOSED_STATUSES, PUBLIC_STATUS_GROUPS, PUBLIC_STATUSES, Kind, Status
 from cityops.feedback.models import Category, Request, RequestUpdate, RoutingRule
 
 __all__ = [
+    "cached_for_actor",
     "category_get_by_code",
     "category_list",
+    "data_version",
     "joinable_request_get",
     "public_request_list",
     "request_get",
@@ -25,7 +32,11 @@ __all__ = [
     "request_list",
     "request_tasks",
     "routing_suggestion",
+    "scope_key",
+    "statistics_cached",
 ]
+
+T = TypeVar("T")
 
 
 def category_list(*, include_inactive: bool = False) -> QuerySet[Category]:
@@ -251,9 +262,7 @@ def duplicate_candidates(
 
 def statistics(*, actor: Any, since: dt.datetime | None = None, until: dt.datetime | None = None) -> dict[str, Any]:
     """Counts by status, category and agency, on-time and satisfaction rates, over what the actor may see."""
-    from django.db.models import Avg, Count, F, Q
-
-    from cityops.feedback.models import Rating
+    from django.db.models import Count, F, Q, Sum
 
     qs = Request.objects.for_user(actor, "view")
     if since is not None:
@@ -261,25 +270,37 @@ def statistics(*, actor: Any, since: dt.datetime | None = None, until: dt.dateti
     if until is not None:
         qs = qs.filter(created_at__lt=until)
     labels = dict(Status.choices)
-    by_status = [
-        (labels.get(row["status"], row["status"]), row["n"])
-        for row in qs.values("status").annotate(n=Count("id")).order_by("status")
-    ]
+    now = timezone.now()
+    # One pass per status gives the total, the published and on-time answers, the overdue count and the
+    # ratings (one per request at most, so the join adds no rows).
+    per_status = list(
+        qs.values("status")
+        .annotate(
+            n=Count("id"),
+            with_deadline=Count("id", filter=Q(deadline__isnull=False)),
+            on_time=Count("id", filter=Q(deadline__isnull=False, closed_at__lte=F("deadline"))),
+            overdue=Count("id", filter=Q(deadline__lt=now)),
+            rated=Count("rating"),
+            score_sum=Sum("rating__score"),
+            satisfied=Count("rating", filter=Q(rating__score__gte=4)),
+        )
+        .order_by("status")
+    )
+    by_status = [(labels.get(row["status"], row["status"]), row["n"]) for row in per_status]
+    published_row = next((row for row in per_status if row["status"] == Status.PUBLISHED), None)
+    done = published_row["with_deadline"] if published_row else 0
+    on_time = published_row["on_time"] if published_row else 0
+    overdue = sum(row["overdue"] for row in per_status if row["status"] not in CLOSED_STATUSES)
     by_category = list(
         qs.values("category__code", "category__name_vi").annotate(n=Count("id")).order_by("-n", "category__code")
     )
     by_agency = list(qs.values("organization__name").annotate(n=Count("id")).order_by("-n", "organization__name"))
     by_area = list(qs.values("area__name").annotate(n=Count("id")).order_by("-n", "area__name"))
-    published = qs.filter(status=Status.PUBLISHED, deadline__isnull=False)
-    done = published.count()
-    on_time = published.filter(closed_at__lte=F("deadline")).count()
-    now = timezone.now()
-    overdue = qs.exclude(status__in=CLOSED_STATUSES).filter(deadline__lt=now).count()
-    ratings = Rating.objects.filter(request__in=qs.values("pk")).aggregate(
-        n=Count("id"), avg=Avg("score"), satisfied=Count("id", filter=Q(score__gte=4))
-    )
+    rated = sum(row["rated"] for row in per_status)
+    score_sum = sum(row["score_sum"] or 0 for row in per_status)
+    satisfied = sum(row["satisfied"] for row in per_status)
     return {
-        "total": qs.count(),
+        "total": sum(row["n"] for row in per_status),
         "by_status": by_status,
         "by_category": by_category,
         "by_agency": by_agency,
@@ -288,9 +309,9 @@ def statistics(*, actor: Any, since: dt.datetime | None = None, until: dt.dateti
         "on_time": on_time,
         "on_time_rate": round(100 * on_time / done, 1) if done else None,
         "overdue": overdue,
-        "ratings": ratings["n"],
-        "average_rating": round(ratings["avg"], 2) if ratings["avg"] is not None else None,
-        "satisfaction_rate": round(100 * ratings["satisfied"] / ratings["n"], 1) if ratings["n"] else None,
+        "ratings": rated,
+        "average_rating": round(score_sum / rated, 2) if rated else None,
+        "satisfaction_rate": round(100 * satisfied / rated, 1) if rated else None,
     }
 
 
@@ -374,3 +395,67 @@ def kept_media(ids: list[int]) -> QuerySet[Any]:
     from cityops.feedback.services import KEPT_TARGET
 
     return Attachment.objects.filter(pk__in=ids, target_type=KEPT_TARGET).order_by("id")
+
+
+# --- Cached scoped reads -----------------------------------------------------------------------------------
+
+
+def data_version() -> str:
+    """A token that changes with every new report, workflow step (each one writes a ``RequestUpdate``) and rating.
+
+    Three primary-key maxima, one statement: cheap enough to read on every view, so a cached figure is
+    replaced as soon as anything it counts has changed, in every process. What only time changes (a report
+    passing its deadline) is bounded by ``FEEDBACK_CACHE_SECONDS`` instead.
+    """
+    from cityops.feedback.models import Rating
+
+    tables = [connection.ops.quote_name(model._meta.db_table) for model in (Request, RequestUpdate, Rating)]
+    # Table names come from the models' metadata (quoted), never from input.
+    sql = "SELECT " + ", ".join(f"(SELECT MAX(id) FROM {table})" for table in tables)  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    return "-".join(str(value or 0) for value in row)
+
+
+def scope_key(actor: Any) -> str:
+    """Everything the feedback policy reads about ``actor``: the person, superuser status and memberships.
+
+    Two people share nothing through the cache: the key names the person (staff also see the reports they
+    filed themselves), and a change of role or organisation gives a new key at once.
+    """
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return "anonymous"
+    raw = repr((actor.pk, bool(actor.is_superuser), bool(actor.is_active), sorted(memberships_of(actor))))
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def cached_for_actor(name: str, *, actor: Any, parts: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` for this reader, kept for ``FEEDBACK_CACHE_SECONDS`` under the reader's scope, ``parts``
+    (language, filters: whatever else changes the answer) and the current ``data_version``."""
+    seconds = settings.FEEDBACK_CACHE_SECONDS
+    if seconds <= 0:
+        return compute()
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    key = f"feedback:{name}:{scope_key(actor)}:{digest}:{data_version()}"
+    found = cache.get(key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    value = compute()
+    cache.set(key, value, seconds)
+    return value
+
+
+def statistics_cached(*, actor: Any) -> dict[str, Any]:
+    """The statistics page's figures (all time) for ``actor``, from the cache when nothing has changed.
+
+    Labels are made text in the reader's language (part of the key), so the cached value holds no lazy strings.
+    """
+    from django.utils.translation import get_language
+
+    def compute() -> dict[str, Any]:
+        stats = statistics(actor=actor)
+        stats["by_status"] = [(str(label), n) for label, n in stats["by_status"]]
+        return stats
+
+    return cached_for_actor("statistics", actor=actor, parts=(get_language(),), compute=compute)
