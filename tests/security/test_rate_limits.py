@@ -170,6 +170,19 @@ def test_wrong_api_keys_are_limited_per_address(client, settings, clock, api_key
     assert client.get("/api/v1/me", headers={"X-API-Key": api_key}).status_code == 200
 
 
+def test_wrong_api_keys_on_ngsi_ld_get_a_429_problem_not_a_500(client, settings, clock, api_key):
+    limit(settings, "api_key", 2)
+    url = "/ngsi-ld/v1/entities?type=AirQualityObserved"
+    for _ in range(2):
+        assert client.get(url, headers={"X-API-Key": "cok_wrong"}).status_code == 401
+    response = client.get(url, headers={"X-API-Key": "cok_wrong"})
+    assert response.status_code == 429 and response["Retry-After"] == "590"
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == 429 and response.json()["title"] == "Too many requests"
+    assert client.get(url, headers={"X-API-Key": api_key}).status_code == 429
+    assert client.get(url, headers={"X-API-Key": api_key}, REMOTE_ADDR="10.1.1.1").status_code == 200
+
+
 # --- Open311 ---------------------------------------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+from ninja.errors import Throttled
 
 from cityops.core.api.base import ApiError, ApiKeyAuth
 from cityops.datahub.connectors import push_status_record
@@ -43,6 +44,9 @@ ERRORS = "https://uri.etsi.org/ngsi-ld/errors/"
 ENTITY_ID = re.compile(r"^urn:ngsi-ld:[A-Za-z0-9_\-]+:[A-Za-z0-9_\-.:~]+$")
 JSON_TYPES = {"application/json", "application/ld+json"}
 RESERVED = {"id", "type", "@context", "location", "createdAt", "modifiedAt"}
+
+
+_TOO_MANY = "Too many requests with a wrong API key from this address; try again later."
 
 
 class NgsiError(Exception):
@@ -78,6 +82,10 @@ def ngsi_view(methods: set[str]) -> Callable[[Callable[..., HttpResponse]], Call
                     user = ApiKeyAuth()(request)
                 except ApiError as exc:
                     raise NgsiError(401, "InvalidRequest", "Not authenticated", str(exc.message)) from exc
+                except Throttled as exc:  # too many wrong keys from this address: even a right one waits
+                    response = problem(NgsiError(429, "InvalidRequest", "Too many requests", _TOO_MANY))
+                    response["Retry-After"] = str(math.ceil(exc.wait or 1))
+                    return response
                 if user is None:
                     raise NgsiError(401, "InvalidRequest", "Not authenticated", "Send an API key.")
                 return view(request, *args, **kwargs)
