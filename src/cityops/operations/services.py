@@ -22,6 +22,7 @@ from cityops.core import audit
 from cityops.core.choices import Role
 from cityops.core.models import Membership, Organization, User
 from cityops.core.permissions import policy_for, user_has_role
+from cityops.core.queueing import enqueue_with_transaction
 from cityops.core.services import live
 from cityops.core.services.notifications import notify
 from cityops.core.text import nfc
@@ -900,7 +901,7 @@ def incident_escalate(
 
 
 def observations_ingested(*, entity_ids: Iterable[int], start: dt.datetime, end: dt.datetime) -> bool:
-    """Called by the data hub when a batch of observations is written: queue their evaluation after the commit.
+    """Called by the data hub when a batch of observations is written: queue their evaluation with it.
 
     The batch itself only pays for one indexed EXISTS query and, when some rule may care, one queued job; the
     worker evaluates, so ingest stays fast. Returns whether a job was queued.
@@ -915,7 +916,7 @@ def observations_ingested(*, entity_ids: Iterable[int], start: dt.datetime, end:
 
         evaluate_observations.enqueue(entity_ids=ids, start=start.isoformat(), end=end.isoformat())
 
-    transaction.on_commit(enqueue)
+    enqueue_with_transaction(enqueue)  # with the observations' transaction: no evaluation is lost or extra
     return True
 
 

@@ -29,6 +29,7 @@ from cityops.core import audit
 from cityops.core.choices import AuditVerbs, Role
 from cityops.core.models import Announcement, Membership, Notification, NotificationPreference, Organization, User
 from cityops.core.permissions import ALL_STAFF_ROLES, Policy
+from cityops.core.queueing import enqueue_with_transaction
 from cityops.core.text import nfc
 
 __all__ = [
@@ -181,24 +182,8 @@ def notify(
                         user_ids=email_only_ids, kind=kind, title=title, body=body, url=url
                     )
 
-            if _queue_in_database():
-                enqueue()  # written with the notifications: committed together or not at all
-            else:
-                transaction.on_commit(enqueue)
+            enqueue_with_transaction(enqueue)  # committed with the notifications, or not at all
     return list(created)
-
-
-def _queue_in_database() -> bool:
-    """Whether queued tasks are rows of this database, so queueing joins the caller's transaction.
-
-    Then a committed notification always has its e-mail queued, and a rolled-back one never does, without a
-    commit of its own. Other backends (the immediate one of tests) run or send at once, so they wait for the
-    commit instead.
-    """
-    from django_tasks_db.backend import DatabaseBackend
-    from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS, task_backends
-
-    return isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend)
 
 
 # --- Reading state ----------------------------------------------------------------------------------------
