@@ -81,7 +81,10 @@ def test_stats_page_and_exports(client, submit, desk_user, staff_a):
     submit(address='=HYPERLINK("http://evil")', contact_email="dan@example.vn")
     client.force_login(desk_user)
     page = client.get(reverse("feedback:staff_stats")).content.decode()
-    assert 'data-testid="stat-total"' in page and 'data-testid="stats-area"' in page
+    assert 'data-testid="stat-total"' in page and page.count('data-testid="stats-area"') == 1
+    title = page[page.index("<title>") : page.index("</title>")]
+    assert "<table" not in title and "Feedback statistics" in title or "Thống kê" in title
+    assert "<table" not in page[: page.index("</head>")]  # the tables are in the body only
     response = client.get(reverse("feedback:staff_export", args=["csv"]))
     text = b"".join(response.streaming_content).decode("utf-8")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
