@@ -106,3 +106,30 @@ def test_memory_is_bounded(client, submit, clock, monkeypatch):
     microcache.clear()
     assert client.get(LIST, {"page_size": "7"}).status_code == 200
     assert microcache._entries == {}  # too large to keep
+
+
+def test_while_one_request_rebuilds_an_expired_list_the_others_get_the_previous_one(client, submit, clock):
+    first = submit()
+    assert ids(client.get(LIST)) == [str(first.pk)]
+    second = submit()
+    clock[0] += 31  # expired
+    key = next(iter(microcache._entries))
+    microcache._building.add(key)  # as if another thread were building it now
+    stale = client.get(LIST)
+    assert ids(stale) == [str(first.pk)] and stale["Cache-Control"] == "public, max-age=0"
+    microcache._building.discard(key)
+    fresh = client.get(LIST)
+    assert ids(fresh) == [str(second.pk), str(first.pk)] and fresh["Cache-Control"] == "public, max-age=30"
+    assert microcache._building == set()  # the builder always lets go, error or not
+
+
+def test_a_failing_build_lets_go_of_its_key(client, clock, monkeypatch):
+    from cityops.feedback import open311
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(open311, "_request_list", boom)
+    client.raise_request_exception = False
+    assert client.get(LIST).status_code == 500
+    assert microcache._building == set() and microcache._entries == {}

@@ -3,8 +3,10 @@
 The Open311 lists are polled by apps and aggregators with the same few queries; building each answer again
 costs a database round trip and a thousand Python objects, while keeping it for ``PUBLIC_CACHE_SECONDS``
 costs one dictionary lookup. The answer never depends on who asks (these views read no user and set no
-cookie), only on the URL and the language, which together are the key. Every process keeps its own copy,
-so an answer is at most ``PUBLIC_CACHE_SECONDS`` old; clients are told so by ``Cache-Control``.
+cookie), only on the URL and the language, which together are the key. Every process keeps its own copy.
+When an answer expires, one request builds the new one while the others still get the expired one, so a
+busy list is never built by every thread at once; an answer is therefore at most ``PUBLIC_CACHE_SECONDS``
+plus one build old. Clients are told the age limit by ``Cache-Control``.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ MAX_BODY_BYTES = 2 * 1024 * 1024  # larger answers are served fresh every time
 
 _lock = threading.Lock()
 _entries: OrderedDict[tuple[str, str], tuple[float, bytes, str]] = OrderedDict()
+_building: set[tuple[str, str]] = set()  # keys one request is building now
 
 
 def clear() -> None:
     """Forget every kept answer (tests, and settings changes at run time)."""
     with _lock:
         _entries.clear()
+        _building.clear()
 
 
 def _keepable(response: HttpResponseBase) -> bool:
@@ -43,6 +47,13 @@ def _keepable(response: HttpResponseBase) -> bool:
         and not response.cookies
         and len(response.content) <= MAX_BODY_BYTES
     )
+
+
+def _answer(kept: tuple[float, bytes, str], max_age: int) -> HttpResponse:
+    _expires, body, content_type = kept
+    response = HttpResponse(body, content_type=content_type)
+    response["Cache-Control"] = f"public, max-age={max_age}"
+    return response
 
 
 def public_microcache(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -61,19 +72,24 @@ def public_microcache(view: Callable[..., HttpResponseBase]) -> Callable[..., Ht
         now = time.monotonic()
         kept = _entries.get(key)
         if kept is not None and kept[0] > now:
-            expires, body, content_type = kept
-            hit = HttpResponse(body, content_type=content_type)
-            hit["Cache-Control"] = f"public, max-age={max(1, int(expires - now))}"
-            return hit
-        response = view(request, *args, **kwargs)
-        if _keepable(response):
-            assert isinstance(response, HttpResponse)
+            return _answer(kept, max(1, int(kept[0] - now)))
+        with _lock:
+            if kept is not None and key in _building:
+                return _answer(kept, 0)  # expired, and another request is building its successor
+            _building.add(key)
+        try:
+            response = view(request, *args, **kwargs)
+            if _keepable(response):
+                assert isinstance(response, HttpResponse)
+                with _lock:
+                    _entries[key] = (now + seconds, response.content, response["Content-Type"])
+                    _entries.move_to_end(key)
+                    while len(_entries) > MAX_ENTRIES:
+                        _entries.popitem(last=False)
+                response["Cache-Control"] = f"public, max-age={seconds}"
+            return response
+        finally:
             with _lock:
-                _entries[key] = (now + seconds, response.content, response["Content-Type"])
-                _entries.move_to_end(key)
-                while len(_entries) > MAX_ENTRIES:
-                    _entries.popitem(last=False)
-            response["Cache-Control"] = f"public, max-age={seconds}"
-        return response
+                _building.discard(key)
 
     return wrapped
