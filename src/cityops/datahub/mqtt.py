@@ -127,7 +127,13 @@ class MqttIngestor:
             logger.warning("MQTT disconnected (%s); reconnecting", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        self.inbox.put((message.mid, message.qos, message.topic, bytes(message.payload)))
+        # Parsed here, on the network thread, so it overlaps with the main thread's wait on the database.
+        parsed: list[Reading] | ValueError
+        try:
+            parsed = parse_message(message.topic, bytes(message.payload), self.prefix)
+        except ValueError as exc:
+            parsed = exc
+        self.inbox.put((message.mid, message.qos, message.topic, parsed))
 
     def start(self, timeout: float = 10.0) -> None:
         """Connect and wait for the subscription, so nothing published afterwards is missed."""
@@ -218,13 +224,15 @@ class MqttIngestor:
             if wait <= 0:
                 break
             try:
-                mid, qos, topic, payload = self.inbox.get(timeout=wait)
+                mid, qos, topic, content = self.inbox.get(timeout=wait)
             except queue.Empty:
                 break
             self.stats.messages += 1
             acks.append((mid, qos))
             try:
-                readings.extend(parse_message(topic, payload, self.prefix))
+                if isinstance(content, ValueError):
+                    raise content
+                readings.extend(content if isinstance(content, list) else parse_message(topic, content, self.prefix))
             except ValueError as exc:
                 rejected += 1
                 logger.warning("MQTT message on %s rejected: %s", topic, exc)
