@@ -215,3 +215,24 @@ def test_status_row_update_never_relaxes_a_callers_commit(agency_a):
         with connection.cursor() as cursor:
             cursor.execute("SHOW synchronous_commit")
             assert cursor.fetchone()[0] == "on"
+
+
+def test_deleting_an_entity_deletes_its_values_without_a_database_constraint(agency_a):
+    """Observations carry no foreign key in the database; Django's cascade still removes them with the entity."""
+    kept = Entity.objects.create(
+        organization=agency_a, entity_id="urn:ngsi-ld:AirQualityObserved:kept", type="AirQualityObserved"
+    )
+    gone = Entity.objects.create(
+        organization=agency_a, entity_id="urn:ngsi-ld:AirQualityObserved:gone", type="AirQualityObserved"
+    )
+    result = ingest_readings(
+        [
+            Reading(entity.entity_id, "PM10", (T0 + timedelta(minutes=m)).isoformat(), float(m))
+            for entity in (kept, gone)
+            for m in range(3)
+        ]
+    )
+    assert result.stored == 6
+    gone.delete()
+    assert set(Observation.objects.values_list("entity_id", flat=True)) == {kept.pk}
+    assert Observation.objects.count() == 3
