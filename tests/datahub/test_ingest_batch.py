@@ -217,8 +217,8 @@ def test_status_row_update_never_relaxes_a_callers_commit(agency_a):
             assert cursor.fetchone()[0] == "on"
 
 
-def test_deleting_an_entity_deletes_its_values_without_a_database_constraint(agency_a):
-    """Observations carry no foreign key in the database; Django's cascade still removes them with the entity."""
+def test_deleting_an_entity_deletes_its_values(agency_a):
+    """Values written by the ingest path go with their entity (none is left to break rollups)."""
     kept = Entity.objects.create(
         organization=agency_a, entity_id="urn:ngsi-ld:AirQualityObserved:kept", type="AirQualityObserved"
     )

@@ -245,13 +245,8 @@ class Observation(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     # No index of its own: the unique (entity, attribute, observed_at) index leads with the entity and serves
-    # every lookup by entity, and each extra index is paid on every ingested value. No database constraint
-    # either: it would check and lock the entity row once per value at every commit, while the one path that
-    # writes values (``ingest_readings``) takes entity ids from rows it has just upserted or read in the same
-    # transaction; deleting an entity still deletes its values (Django's cascade).
-    entity = models.ForeignKey(
-        Entity, on_delete=models.CASCADE, related_name="observations", db_index=False, db_constraint=False
-    )
+    # every lookup by entity, and each extra index is paid on every ingested value.
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="observations", db_index=False)
     attribute = models.CharField(max_length=100)
     observed_at = models.DateTimeField()
     value = models.FloatField()
