@@ -10,11 +10,21 @@ import pytest
 from cityops.core.choices import Role
 from cityops.core.demo_data import JURISDICTION_BBOX
 from cityops.core.services.apikeys import apikey_create
+from cityops.feedback import services
 from cityops.feedback.models import Category
 from cityops.feedback.services import request_submit
 
 # Inside the default jurisdiction box (Bắc Ninh).
 LAT, LONG = "21.186", "106.076"
+
+
+def publish(req, desk, staff, agency, answer: str = "Xong"):
+    """Take a request through the whole workflow: verified, assigned to ``agency``, answered and published."""
+    req = services.request_verify(actor=desk, request=req)
+    req = services.request_assign(actor=desk, request=req, agency=agency)
+    req = services.request_accept(actor=staff, request=req)
+    req = services.request_resolve(actor=staff, request=req, answer=answer)
+    return services.request_publish(actor=desk, request=req)
 
 
 def png_bytes() -> bytes:

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from cityops.feedback import services
 from cityops.feedback.models import Category, Request
-from tests.feedback.conftest import LAT, LONG
+from tests.feedback.conftest import LAT, LONG, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -48,11 +48,8 @@ def test_form_groups_categories_by_kind_and_takes_an_idea_without_place(client, 
 
 
 def _published(submit, desk_user, staff_a, agency_a, category):
-    req = services.request_verify(actor=desk_user, request=submit(category=category, description="Hoàn thuế chậm"))
-    req = services.request_assign(actor=desk_user, request=req, agency=agency_a)
-    req = services.request_accept(actor=staff_a, request=req)
-    req = services.request_resolve(actor=staff_a, request=req, answer="Đã hoàn thuế")
-    return services.request_publish(actor=desk_user, request=req)
+    req = submit(category=category, description="Hoàn thuế chậm")
+    return publish(req, desk_user, staff_a, agency_a, answer="Đã hoàn thuế")
 
 
 def test_business_feedback_stays_out_of_public_view(client, submit, desk_user, staff_a, agency_a, business):

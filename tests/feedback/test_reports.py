@@ -15,6 +15,7 @@ from cityops.core.models import AuditEvent
 from cityops.feedback import services
 from cityops.feedback.models import Request
 from cityops.feedback.selectors import duplicate_candidates, statistics
+from tests.feedback.conftest import publish
 
 pytestmark = pytest.mark.django_db
 
@@ -52,17 +53,9 @@ def test_desk_sees_candidates_on_the_request_page(client, submit, desk_user):
     assert 'data-testid="duplicate-candidates"' in body and first.tracking_code in body
 
 
-def _publish(req, desk_user, staff_b, agency_b):
-    req = services.request_verify(actor=desk_user, request=req)
-    req = services.request_assign(actor=desk_user, request=req, agency=agency_b)
-    req = services.request_accept(actor=staff_b, request=req)
-    req = services.request_resolve(actor=staff_b, request=req, answer="Xong")
-    return services.request_publish(actor=desk_user, request=req)
-
-
 def test_statistics(submit, desk_user, staff_a, staff_b, agency_b):
-    on_time = _publish(submit(), desk_user, staff_b, agency_b)
-    late = _publish(submit(), desk_user, staff_b, agency_b)
+    on_time = publish(submit(), desk_user, staff_b, agency_b)
+    late = publish(submit(), desk_user, staff_b, agency_b)
     Request.objects.filter(pk=late.pk).update(deadline=late.closed_at - timedelta(hours=1))
     overdue = submit()
     Request.objects.filter(pk=overdue.pk).update(deadline=timezone.now() - timedelta(days=1))

@@ -17,23 +17,16 @@ from cityops.feedback.choices import CLOSED_STATUSES, Status
 from cityops.feedback.models import Request
 from cityops.feedback.selectors import data_version, statistics, statistics_cached
 from tests.factories import MembershipFactory
+from tests.feedback.conftest import publish
 
 pytestmark = pytest.mark.django_db
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 
 
-def _published(req, desk_user, staff_b, agency_b):
-    req = services.request_verify(actor=desk_user, request=req)
-    req = services.request_assign(actor=desk_user, request=req, agency=agency_b)
-    req = services.request_accept(actor=staff_b, request=req)
-    req = services.request_resolve(actor=staff_b, request=req, answer="Xong")
-    return services.request_publish(actor=desk_user, request=req)
-
-
 @pytest.fixture
 def handled(submit, desk_user, staff_b, agency_b):
-    done = _published(submit(), desk_user, staff_b, agency_b)
+    done = publish(submit(), desk_user, staff_b, agency_b)
     services.request_rate(actor=None, request=done, score=5)
     late = submit()
     Request.objects.filter(pk=late.pk).update(deadline=timezone.now() - timedelta(days=1))
@@ -84,7 +77,7 @@ def test_writes_show_up_on_the_next_view(submit, handled, desk_user, staff_b, ag
     services.request_verify(actor=desk_user, request=new)
     by_status = dict(statistics_cached(actor=desk_user)["by_status"])
     assert by_status["Đã xác minh"] == 1  # a workflow step
-    other = _published(submit(), desk_user, staff_b, agency_b)
+    other = publish(submit(), desk_user, staff_b, agency_b)
     services.request_rate(actor=None, request=other, score=2)
     stats = statistics_cached(actor=desk_user)
     assert stats["ratings"] == 2 and stats["average_rating"] == 3.5  # a rating
@@ -145,10 +138,10 @@ def _statistics_one_query_each(*, actor, since=None, until=None):
 
 
 def test_per_status_pass_counts_what_one_query_each_counted(submit, desk_user, staff_a, staff_b, agency_b):
-    on_time = _published(submit(), desk_user, staff_b, agency_b)
-    late = _published(submit(), desk_user, staff_b, agency_b)
+    on_time = publish(submit(), desk_user, staff_b, agency_b)
+    late = publish(submit(), desk_user, staff_b, agency_b)
     Request.objects.filter(pk=late.pk).update(deadline=late.closed_at - timedelta(hours=1))
-    no_deadline = _published(submit(), desk_user, staff_b, agency_b)
+    no_deadline = publish(submit(), desk_user, staff_b, agency_b)
     Request.objects.filter(pk=no_deadline.pk).update(deadline=None)
     for _ in range(2):
         overdue = submit()

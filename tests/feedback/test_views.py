@@ -9,7 +9,7 @@ from django.urls import reverse
 from cityops.feedback import services
 from cityops.feedback.choices import Status
 from cityops.feedback.models import Rating, Request
-from tests.feedback.conftest import LAT, LONG, png_bytes
+from tests.feedback.conftest import LAT, LONG, png_bytes, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -93,11 +93,7 @@ def test_track_lookup_and_unknown_code(client, submit):
 
 
 def _published(submit, desk_user, staff_b, agency_b, **kwargs):
-    req = services.request_verify(actor=desk_user, request=submit(**kwargs))
-    req = services.request_assign(actor=desk_user, request=req, agency=agency_b)
-    req = services.request_accept(actor=staff_b, request=req)
-    req = services.request_resolve(actor=staff_b, request=req, answer="Đã xử lý xong")
-    return services.request_publish(actor=desk_user, request=req)
+    return publish(submit(**kwargs), desk_user, staff_b, agency_b, answer="Đã xử lý xong")
 
 
 def test_citizen_rates_and_reopens_with_the_code(client, submit, desk_user, staff_b, agency_b):

@@ -6,6 +6,7 @@ inside one transaction, audited, indexed for search; notifications go out after 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import secrets
 from collections.abc import Iterable
@@ -137,25 +138,19 @@ def _flood_counter(actor: Any) -> tuple[str, str, tuple[int, int]] | None:
 def _check_rate(actor: Any) -> None:
     """Flood control on accepted reports, on the shared rate-limit counters (one cache read, not a count)."""
     counter = _flood_counter(actor)
-    if counter is None:
-        return
-    scope, ident, limit = counter
-    try:
-        ratelimit.check(scope, ident, limit)
-    except ratelimit.RateLimited as exc:
-        raise SubmissionThrottled(exc.retry_after) from exc
+    if counter is not None:
+        try:
+            ratelimit.check(*counter)
+        except ratelimit.RateLimited as exc:
+            raise SubmissionThrottled(exc.retry_after) from exc
 
 
 def _count_accepted(actor: Any) -> None:
     """Count a report that passed every check; the next one over the cap is refused by ``_check_rate``."""
     counter = _flood_counter(actor)
-    if counter is None:
-        return
-    scope, ident, limit = counter
-    try:
-        ratelimit.hit(scope, ident, limit)
-    except ratelimit.RateLimited:
-        pass  # this report is in
+    if counter is not None:
+        with contextlib.suppress(ratelimit.RateLimited):  # this report is in
+            ratelimit.hit(*counter)
 
 
 def _new_code() -> str:
