@@ -236,3 +236,29 @@ def test_deleting_an_entity_deletes_its_values(agency_a):
     gone.delete()
     assert set(Observation.objects.values_list("entity_id", flat=True)) == {kept.pk}
     assert Observation.objects.count() == 3
+
+
+def test_the_batch_memo_changes_no_answer():
+    """Entities of one batch share parsed times; every refusal still reads as it does without the memo."""
+    from django.utils import timezone
+
+    from cityops.datahub.ngsild import _parse_entity
+
+    stamp = "2026-03-01T08:00:00+07:00"
+    batch = [
+        {"id": f"urn:ngsi-ld:AirQualityObserved:m{n}", "type": "AirQualityObserved",
+         "PM10": {"type": "Property", "value": value, "observedAt": stamp},
+         "NO2": {"type": "Property", "value": 12, "observedAt": stamp, **extra}}
+        for n, (value, extra) in enumerate([
+            (41.5, {}), (True, {}), ("high", {"unitCode": "XYZ"}), (float("inf"), {}), (40, {"unitCode": "GQ"}),
+        ])
+    ]  # fmt: skip
+    now = timezone.now()
+    memo: dict = {}
+    with_memo = [_parse_entity(raw, now, memo) for raw in batch]
+    alone = [_parse_entity(raw, now) for raw in batch]
+    assert with_memo == alone
+    assert memo  # the batch did share its work
+    errors = [e for _fields, _readings, errs in with_memo for e in errs]
+    assert any(e.startswith("PM10:") and "not a number" in e for e in errors)
+    assert any(e.startswith("NO2: unitCode must be") for e in errors)

@@ -100,10 +100,11 @@ def check_value(entity_type: str, attribute: str, observed_at: Any, raw: Any, no
     instant = parse_instant(observed_at)
     if instant > now + FUTURE_TOLERANCE:
         raise ValueError(_("The time is in the future."))
-    return instant, _number(raw)
+    return instant, parse_number(raw)
 
 
-def _number(raw: Any) -> float:
+def parse_number(raw: Any) -> float:
+    """A finite float from a JSON number; ValueError (with the reason) for anything else, booleans included."""
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         raise ValueError(_("The value is not a number."))
     value = float(raw)

@@ -30,7 +30,14 @@ from ninja.errors import Throttled
 
 from cityops.core.api.base import ApiError, ApiKeyAuth
 from cityops.datahub.connectors import push_status_record
-from cityops.datahub.ingest import IngestResult, Reading, check_value, ingest_readings, parse_instant
+from cityops.datahub.ingest import (
+    IngestResult,
+    Reading,
+    check_value,
+    ingest_readings,
+    parse_instant,
+    parse_number,
+)
 from cityops.datahub.models import Connector, Entity, Observation
 from cityops.datahub.services import entities_write
 from cityops.datahub.smartmodels import UNITS, unit_for
@@ -133,8 +140,19 @@ def _point(location: Any) -> tuple[float, float]:
     return lat, lng
 
 
-def _parse_entity(raw: Any, now: datetime) -> tuple[dict[str, Any], list[tuple[str, Any, Any, str]], list[str]]:
-    """(entity fields, series readings (attr, observedAt, value, unit), attribute errors); ValueError if unusable."""
+# What a batch repeats, worked out once per batch: (type, attribute, observedAt text) → (instant, its ISO text,
+# the attribute's unit), filled only once ``check_value`` has accepted that type, attribute and time.
+TimeMemo = dict[tuple[str, str, Any], tuple[datetime, str, str]]
+
+
+def _parse_entity(
+    raw: Any, now: datetime, memo: TimeMemo | None = None
+) -> tuple[dict[str, Any], list[tuple[str, Any, Any, str]], list[str]]:
+    """(entity fields, series readings (attr, observedAt, value, unit), attribute errors); ValueError if unusable.
+
+    ``memo`` is shared by the entities of one batch: each of them repeats the same few times and attributes.
+    """
+    memo = {} if memo is None else memo
     if not isinstance(raw, dict):
         raise ValueError("an entity must be a JSON object")
     entity_id, kind = raw.get("id"), raw.get("type")
@@ -171,24 +189,28 @@ def _parse_entity(raw: Any, now: datetime) -> tuple[dict[str, Any], list[tuple[s
         numeric = isinstance(value, int | float) and not isinstance(value, bool)
         if name in UNITS[kind] or (numeric and name != "dateObserved"):
             observed = prop.get("observedAt", default_time)
+            key = (kind, name, observed if type(observed) is str else None)
+            known = memo.get(key) if key[2] is not None else None
             try:
-                if observed is None:
-                    raise ValueError("observedAt is missing")
-                instant, number = check_value(kind, name, observed, value, now)
+                if known is not None:
+                    number = parse_number(value)  # the one check the memo cannot have done
+                    instant, iso, expected = known
+                else:
+                    if observed is None:
+                        raise ValueError("observedAt is missing")
+                    instant, number = check_value(kind, name, observed, value, now)
+                    iso, expected = instant.isoformat(), unit_for(kind, name)
+                    if key[2] is not None:
+                        memo[key] = (instant, iso, expected)
             except ValueError as exc:
                 errors.append(f"{name}: {exc}")
                 continue
-            unit = prop.get("unitCode") or unit_for(kind, name)
-            if unit != unit_for(kind, name):
-                errors.append(f"{name}: unitCode must be {unit_for(kind, name)}")
+            unit = prop.get("unitCode") or expected
+            if unit != expected:
+                errors.append(f"{name}: unitCode must be {expected}")
                 continue
             readings.append((name, instant, number, unit))
-            fields["attributes"][name] = {
-                "type": "Property",
-                "value": number,
-                "unitCode": unit,
-                "observedAt": instant.isoformat(),
-            }
+            fields["attributes"][name] = {"type": "Property", "value": number, "unitCode": unit, "observedAt": iso}
         else:
             fields["attributes"][name] = {k: v for k, v in prop.items() if k in {"type", "value", "observedAt"}}
     return fields, readings, errors
@@ -205,9 +227,10 @@ def upsert_entities(
     now = timezone.now()
     errors: list[dict[str, Any]] = []
     parsed: dict[str, tuple[dict[str, Any], list[tuple[str, Any, Any, str]]]] = {}
+    memo: TimeMemo = {}
     for index, raw in enumerate(body):
         try:
-            fields, readings, attr_errors = _parse_entity(raw, now)
+            fields, readings, attr_errors = _parse_entity(raw, now, memo)
         except ValueError as exc:
             ident = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else f"#{index}"
             errors.append({"entityId": ident, "error": bad(str(exc)).body()})
